@@ -1,0 +1,1 @@
+"""Self-hosted comment moderation service. The app factory is :func:`moderation.app.create_app`."""

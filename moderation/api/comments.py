@@ -1,0 +1,132 @@
+"""Intake webhook and comment status. Views parse, call the services, and answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+from pydantic import ValidationError
+
+from moderation import state
+from moderation.api import bp
+from moderation.api.auth import authenticate
+from moderation.api.errors import APIError
+from moderation.schemas import AppealIn, CommentIn, field_errors
+from moderation.services import intake, review
+from moderation.services.dispatch import enqueue_scoring
+from moderation.tables import Comment, CommentStatus, Site, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def read_json_object() -> tuple[bytes, dict[str, Any]]:
+    """The raw body and its parsed JSON object, or a 4xx naming what is wrong."""
+    if request.mimetype != "application/json":
+        raise APIError(415, "unsupported_media_type", "send the body as application/json")
+    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers malformed JSON and bytes that are not UTF-8.
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        raise APIError(400, "invalid_json", f"the request body is {problem}") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_json", "the request body must be a JSON object")
+    return body, data
+
+
+def comment_body(comment: Comment, site: Site) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "site": site.name,
+        "comment_id": comment.external_id,
+        "status": comment.status,
+        "decision": comment.decision,
+        "reasons": comment.reasons or [],
+        "scores": comment.scores or {},
+        "matches": comment.matches or [],
+        "explanations": comment.explanations or [],
+        "versions": comment.versions or {},
+        "policy_version": comment.policy_version,
+        "received_at": comment.received_at.isoformat(),
+        "decided_at": comment.decided_at.isoformat() if comment.decided_at else None,
+        "decided_by": comment.decided_by,
+        "author": {"id": comment.author.external_id, "status": comment.author.status},
+        "appeal": {
+            "state": comment.appeal_state,
+            "appealed_at": comment.appealed_at.isoformat() if comment.appealed_at else None,
+        },
+        "status_url": status_url(site, comment),
+    }
+
+
+def status_url(site: Site, comment: Comment) -> str:
+    return url_for(
+        "api.get_comment", site=site.name, comment_id=comment.external_id, _external=True
+    )
+
+
+@bp.post("/comments")
+def create_comment() -> tuple[Response, int]:
+    """Accept a posted comment: 202 pending, 201 refused at once, 200 already known."""
+    settings = state.settings()
+    body, data = read_json_object()
+    site = authenticate(data.get("site"), body)
+    try:
+        payload = CommentIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise APIError(
+            400, "invalid_fields", "some fields are missing or invalid", fields=field_errors(exc)
+        ) from None
+    if len(payload.text) > settings.max_text_chars:
+        raise APIError(
+            413,
+            "text_too_long",
+            f"text has {len(payload.text)} characters; the limit is {settings.max_text_chars}",
+            fields=[{"field": "text", "problem": f"longer than {settings.max_text_chars}"}],
+        )
+    comment, created = intake.store_comment(site, payload, utcnow())
+    if not created:
+        return jsonify(comment_body(comment, site)), 200
+    if comment.status != CommentStatus.PENDING:
+        return jsonify(comment_body(comment, site)), 201
+    enqueue_scoring(comment.id)
+    accepted = {"id": comment.id, "status": comment.status, "status_url": status_url(site, comment)}
+    return jsonify(accepted), 202
+
+
+@bp.get("/comments/<site>/<comment_id>")
+def get_comment(site: str, comment_id: str) -> Response:
+    """Status, decision, reasons, scores and matched spans of one comment (signed GET)."""
+    known = authenticate(site, request.get_data(cache=True))
+    comment = intake.find_comment(known, comment_id)
+    if comment is None:
+        raise APIError(404, "not_found", f"no comment {comment_id!r} from site {site!r}")
+    return jsonify(comment_body(comment, known))
+
+
+@bp.post("/comments/<site>/<comment_id>/appeal")
+def appeal_comment(site: str, comment_id: str) -> Response:
+    """The author appeals a rejection: the comment returns to the review queue, once."""
+    body = request.get_data(cache=True)
+    known = authenticate(site, body)
+    payload = AppealIn()
+    if body.strip():
+        if request.mimetype != "application/json":
+            raise APIError(415, "unsupported_media_type", "send the body as application/json")
+        try:
+            payload = AppealIn.model_validate_json(body)
+        except ValidationError as exc:
+            raise APIError(
+                400, "invalid_fields", "some fields are invalid", fields=field_errors(exc)
+            ) from None
+    comment = intake.find_comment(known, comment_id)
+    if comment is None:
+        raise APIError(404, "not_found", f"no comment {comment_id!r} from site {site!r}")
+    try:
+        review.appeal(comment, message=payload.message, now=utcnow())
+    except review.ReviewError as exc:
+        raise APIError(409, "appeal_not_allowed", str(exc)) from None
+    return jsonify(comment_body(comment, known))

@@ -1,0 +1,33 @@
+"""Small parsing helpers shared by the commands."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import click
+
+from moderation.tables import utcnow
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``2w``, ``45s``."""
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a duration like 30d, 12h or 90m")
+    amount, unit = match.groups()
+    return timedelta(**{_UNITS[unit]: float(amount)})
+
+
+def parse_moment(value: str) -> datetime:
+    """A duration ago (``7d``) or an ISO-8601 time (UTC when no zone is given)."""
+    if _DURATION.match(value.strip()):
+        return utcnow() - parse_duration(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a duration (7d) nor an ISO time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

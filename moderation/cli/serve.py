@@ -1,0 +1,141 @@
+"""``moderation serve``, ``worker`` and ``sweep``: running the service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from moderation.config import ConfigError
+
+
+def _create_app() -> Flask:
+    from moderation.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def prepare_embedded(app: Flask) -> None:
+    """First-run set-up of the embedded default: schema, development site, instructions."""
+    from flask_migrate import upgrade
+
+    from moderation import state
+    from moderation.extensions import db
+    from moderation.services import sites
+
+    settings = state.settings(app)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        name = settings.dev_site
+        if sites.get_site(name) is None:
+            _, secret = sites.create_site(name)
+            click.echo(
+                f"\nCreated development site {name!r}. Its secret (shown once):\n  {secret}\n"
+            )
+        db.engine.dispose()  # no connection crosses the fork into gunicorn's worker
+
+
+def print_instructions(host: str, port: int, site: str) -> None:
+    base = f"http://{host}:{port}"
+    body = (
+        '{"site": "%s", "comment_id": "c1", "author": {"id": "u1", "name": "Ann"}, '
+        '"article": {"id": "a1"}, "text": "Thanks for the thoughtful article!"}' % site
+    )
+    click.echo(
+        f"""Moderation service (embedded: SQLite + in-process worker) on {base}
+
+Post a signed comment:
+  echo '{body}' > comment.json
+  curl -s {base}/api/v1/comments -H 'Content-Type: application/json' \\
+       $(moderation sign --site {site} --curl comment.json) --data-binary @comment.json
+
+Then fetch its decision (signed GET, empty body):
+  curl -s {base}/api/v1/comments/{site}/c1 $(moderation sign --site {site} --curl /dev/null)
+"""
+    )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Gunicorn processes (production mode).")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the web app with gunicorn.
+
+    Embedded default (no REDIS_URL): migrates the SQLite database, creates the development
+    site, and runs tasks in a Celery worker thread inside the single web process.
+    Production (REDIS_URL set): web only; run `moderation worker` separately.
+    """
+    from moderation import state
+
+    app = _create_app()
+    settings = state.settings(app)
+    if settings.embedded:
+        if workers not in (None, 1):
+            raise click.ClickException("embedded mode runs one web process; set REDIS_URL to scale")
+        prepare_embedded(app)
+        print_instructions(host, port, settings.dev_site)
+    run_gunicorn(
+        bind=f"{host}:{port}",
+        workers=workers or (1 if settings.embedded else 2),
+        threads=threads,
+        embedded=settings.embedded,
+    )
+
+
+def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("graceful_timeout", 10)
+
+        def load(self) -> Any:
+            # Runs in the gunicorn worker process: the app (and the embedded worker thread)
+            # are created after the fork.
+            app = _create_app()
+            if embedded:
+                from moderation.celery_app import start_embedded_worker
+
+                start_embedded_worker(app.extensions["celery"])
+            return app
+
+    Server().run()
+
+
+@click.command(
+    "worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
+@click.pass_context
+def worker_command(ctx: click.Context) -> None:
+    """Start a Celery worker (production mode). Extra arguments go to `celery worker`."""
+    app = _create_app()
+    celery = app.extensions["celery"]
+    argv = ["worker", "--loglevel", "INFO", *ctx.args]
+    celery.worker_main(argv)
+
+
+@click.command("sweep")
+@click.option(
+    "--older-than", default=60, show_default=True, type=click.IntRange(min=0), help="Seconds."
+)
+@with_appcontext
+def sweep_command(older_than: int) -> None:
+    """Re-enqueue comments still pending after --older-than seconds."""
+    from moderation.services.dispatch import sweep_pending
+    from moderation.tables import utcnow
+
+    found, enqueued = sweep_pending(timedelta(seconds=older_than), utcnow())
+    click.echo(f"{found} pending comment(s) found, {enqueued} enqueued")

@@ -1,0 +1,109 @@
+"""``moderation site …`` and ``moderation sign``: sites, their secrets, signing by hand."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from moderation.extensions import db
+from moderation.services import sites
+from moderation.signing import signature_headers
+from moderation.tables import Site, utcnow
+
+
+@click.group("site")
+def site_group() -> None:
+    """Manage the sites allowed to post comments."""
+
+
+@site_group.command("add")
+@click.argument("name")
+@with_appcontext
+def add_site(name: str) -> None:
+    """Create site NAME and print its new secret (shown once: store it at the site)."""
+    try:
+        site, secret = sites.create_site(name)
+    except sites.SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"site {site.name!r} created")
+    click.echo(f"secret: {secret}")
+
+
+@site_group.command("list")
+@with_appcontext
+def list_sites() -> None:
+    """List sites with their callback URL and number of valid secrets."""
+    now = utcnow()
+    rows = db.session.execute(sa.select(Site).order_by(Site.name)).scalars().all()
+    if not rows:
+        click.echo("no sites; add one with: moderation site add NAME")
+        return
+    click.echo(f"{'name':<24} {'secrets':>7}  {'created':<25} callback")
+    for site in rows:
+        click.echo(
+            f"{site.name:<24} {len(site.valid_secrets(now)):>7}  "
+            f"{site.created_at.isoformat(timespec='seconds'):<25} {site.callback_url or '-'}"
+        )
+
+
+@site_group.command("rotate-secret")
+@click.argument("name")
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="How long the old secret stays valid.",
+)
+@with_appcontext
+def rotate_secret(name: str, grace_hours: float) -> None:
+    """Issue a new secret for NAME; the old one keeps working for the grace period."""
+    try:
+        site = sites.require_site(name)
+    except sites.SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    secret = sites.rotate_secret(site, grace=timedelta(hours=grace_hours))
+    click.echo(f"new secret for {name!r} (old secrets expire in {grace_hours:g} h):")
+    click.echo(f"secret: {secret}")
+
+
+@click.command("sign")
+@click.option("--site", "site_name", required=True, help="Site whose current secret signs.")
+@click.option("--curl", is_flag=True, help="Print as curl -H arguments.")
+@click.argument("body", type=click.File("rb"), default="-")
+@with_appcontext
+def sign_command(site_name: str, curl: bool, body: click.utils.LazyFile) -> None:
+    """Print the signature headers for the request BODY (a file, or - for stdin)."""
+    try:
+        site = sites.require_site(site_name)
+    except sites.SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    headers = signature_headers(sites.current_secret(site), body.read())
+    for key, value in headers.items():
+        if curl:
+            sys.stdout.write(f"-H '{key}: {value}' ")
+        else:
+            click.echo(f"{key}: {value}")
+    if curl:
+        sys.stdout.write("\n")
+
+
+@site_group.command("set")
+@click.argument("name")
+@click.option("--callback-url", default=None, help="https URL that receives decision events.")
+@click.option("--no-callback", is_flag=True, help="Stop sending events to the site.")
+@with_appcontext
+def set_site(name: str, callback_url: str | None, no_callback: bool) -> None:
+    """Change a site's settings."""
+    if callback_url is None and not no_callback:
+        raise click.UsageError("nothing to change: give --callback-url URL or --no-callback")
+    try:
+        site = sites.require_site(name)
+        sites.set_callback_url(site, None if no_callback else callback_url, actor="cli")
+    except sites.SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"site {name!r}: callback URL {site.callback_url or 'removed'}")

@@ -1,0 +1,197 @@
+"""Service settings: defaults in code, environment variables, then explicit overrides.
+
+Layers, later wins:
+
+1. defaults declared on :class:`Settings`;
+2. environment variables ``MODERATION_<FIELD>`` (plus the conventional ``DATABASE_URL``
+   and ``REDIS_URL`` that hosting platforms set);
+3. the ``overrides`` mapping passed to :func:`load_settings` (tests, the CLI).
+
+The posting policy and word lists are files in ``config/`` and are validated separately
+(:mod:`moderation.policy.loader`, :mod:`moderation.scoring.rules`).
+
+Two shapes are supported:
+
+* **embedded** (no broker configured): SQLite in the instance folder, tasks run by a Celery
+  worker thread inside the web process over an in-memory transport, and a secret key
+  generated into the instance folder. For one machine and for trying the service out.
+* **production** (``REDIS_URL`` set): a real broker, ``celery worker`` processes, and a
+  ``MODERATION_SECRET_KEY`` that must be provided (no default).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    from moderation.services.events import DeliverySettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "MODERATION_"
+
+# Conventional un-prefixed variables a platform sets; the prefixed form wins when both are set.
+_ALIASES = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL"}
+
+
+class ConfigError(RuntimeError):
+    """A setting or configuration file is missing or malformed; the message names it."""
+
+
+class Settings(BaseModel):
+    """Validated service settings. Field names map to ``MODERATION_<NAME>`` variables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Celery broker (and rate-limit store). Unset = embedded mode.",
+    )
+    secret_key: str | None = Field(
+        default=None, description="Flask session signing key; required outside embedded mode."
+    )
+    instance_path: Path | None = Field(
+        default=None, description="Writable folder for the embedded database and key."
+    )
+    config_dir: Path = Field(default=PROJECT_ROOT / "config")
+    models_dir: Path = Field(default=PROJECT_ROOT / "models")
+    max_text_chars: int = Field(default=10_000, ge=1, le=1_000_000)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    signature_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
+    dev_site: str = Field(
+        default="dev", description="Site created on first run in embedded mode.", max_length=64
+    )
+    log_level: str = Field(default="INFO")
+    scoring_queue: str = Field(default="scoring")
+    callbacks_queue: str = Field(default="callbacks")
+    sweep_interval_seconds: int = Field(default=60, ge=1)
+    sweep_min_age_seconds: int = Field(
+        default=60, ge=0, description="A comment pending this long is re-enqueued."
+    )
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    callback_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    callback_retry_hours: float = Field(
+        default=24.0, ge=24.0, description="Failed callbacks are retried at least this long."
+    )
+    delivery_poll_seconds: float = Field(default=15.0, gt=0)
+    broker_visibility_timeout: int = Field(
+        default=300,
+        ge=10,
+        description="Seconds before Redis re-delivers a task whose worker died unacked.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    @field_validator("database_url", "redis_url", "secret_key")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: tasks run inside the web process."""
+        return self.redis_url is None
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis_url or "memory://"
+
+    def resolved_instance_path(self) -> Path:
+        return self.instance_path or PROJECT_ROOT / "instance"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return _normalise_database_url(self.database_url)
+        return f"sqlite:///{self.resolved_instance_path() / 'moderation.sqlite3'}"
+
+    def delivery(self) -> DeliverySettings:
+        from moderation.services.events import DeliverySettings
+
+        return DeliverySettings(
+            timeout_seconds=self.callback_timeout_seconds,
+            backoff_base_seconds=self.callback_backoff_base_seconds,
+            backoff_max_seconds=self.callback_backoff_max_seconds,
+            retry_hours=self.callback_retry_hours,
+        )
+
+    def __repr__(self) -> str:  # never print the secret key or URL passwords
+        return f"Settings(embedded={self.embedded}, config_dir={self.config_dir!s})"
+
+
+def _normalise_database_url(url: str) -> str:
+    """Map Heroku-style ``postgres://`` to the psycopg 3 driver SQLAlchemy needs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect the raw values of every known setting present in ``environ``."""
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        alias = _ALIASES.get(name)
+        if alias and environ.get(alias):
+            values[name] = environ[alias]
+        key = ENV_PREFIX + name.upper()
+        if key in environ:
+            values[name] = environ[key]
+    return values
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build :class:`Settings` from the environment and ``overrides``.
+
+    Raises :class:`ConfigError` naming the offending variable when a value is malformed,
+    and when a production deployment (broker configured) has no secret key.
+    """
+    env = os.environ if environ is None else environ
+    raw = settings_from_env(env)
+    raw.update(overrides or {})
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+    if not settings.embedded and not settings.secret_key:
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is required when REDIS_URL is set (production mode); "
+            "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return settings
+
+
+def embedded_secret_key(instance_path: Path) -> str:
+    """Return the embedded mode's session key, generating it on first use (mode 0600)."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""The posting policy: schema and loading, per-comment decisions, the sanctions ladder."""

@@ -1,0 +1,180 @@
+"""Policy backtest: replay past comments through the current and a candidate policy. Pure.
+
+Both policies see the same comments in the same order, with the same stored classifier
+scores and rule matches, and each keeps its own simulated author records (strikes, ladder),
+starting from a clean slate at the beginning of the window. The report compares the two:
+decisions that flip and the categories that flipped them, authors whose final standing
+differs, and the review-queue size each implies. Moderator actions are not replayed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from moderation.policy.decide import AuthorContext, AuthorStatus, Decision, Outcome, decide
+from moderation.policy.ladder import next_status
+from moderation.policy.schema import Policy
+from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One past comment: who wrote it, when, and what the scorers said."""
+
+    comment: str
+    author: str
+    received_at: datetime
+    scores: dict[Category, float]
+    matches: tuple[Match, ...] = ()
+
+
+@dataclass
+class _Author:
+    status: AuthorStatus = AuthorStatus.ACTIVE
+    until: datetime | None = None
+    comments: int = 0
+    published: int = 0
+    strikes: list[tuple[datetime, float]] = field(default_factory=list)
+
+    def active(self, now: datetime) -> float:
+        return sum(w for expires, w in self.strikes if expires > now)
+
+
+class _Replay:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.authors: dict[str, _Author] = {}
+
+    def decide(self, record: Record) -> Decision:
+        now = record.received_at
+        author = self.authors.setdefault(record.author, _Author())
+        rules = self.policy.authors
+        lapse = next_status(
+            status=author.status, until=author.until, set_by_moderator=False,
+            active_strikes=author.active(now), new_strike=None, rules=rules, now=now,
+        )  # fmt: skip
+        if lapse is not None:
+            author.status, author.until = lapse.status, lapse.until
+        context = AuthorContext(
+            status=author.status,
+            status_until=author.until,
+            comments_before=author.comments,
+            published=author.published,
+            active_strikes=author.active(now),
+        )
+        result = ScoreResult(scores=record.scores, matches=record.matches)
+        decision = decide(result, self.policy, author=context, now=now)
+        author.comments += 1
+        author.published += decision.outcome is Outcome.PUBLISH
+        if decision.strike is not None:
+            expires = now + timedelta(days=rules.strike_window_days)
+            author.strikes.append((expires, decision.strike.weight))
+            change = next_status(
+                status=author.status, until=author.until, set_by_moderator=False,
+                active_strikes=author.active(now), new_strike=decision.strike, rules=rules,
+                now=now,
+            )  # fmt: skip
+            if change is not None:
+                author.status, author.until = change.status, change.until
+        return decision
+
+    def standing(self, author: str, at: datetime) -> AuthorStatus:
+        record = self.authors[author]
+        if record.status is AuthorStatus.SUSPENDED and record.until and record.until <= at:
+            return AuthorStatus.WATCHED
+        return record.status
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    comment: str
+    author: str
+    current: Outcome
+    candidate: Outcome
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorChange:
+    author: str
+    current: AuthorStatus
+    candidate: AuthorStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    comments: int
+    current_policy: str
+    candidate_policy: str
+    flips: tuple[Flip, ...]
+    flips_by_category: dict[str, Counter[str]]
+    outcomes_current: Counter[str]
+    outcomes_candidate: Counter[str]
+    sanctioned: tuple[AuthorChange, ...]
+    released: tuple[AuthorChange, ...]
+
+    @property
+    def queue_current(self) -> int:
+        return self.outcomes_current[Outcome.HOLD.value]
+
+    @property
+    def queue_candidate(self) -> int:
+        return self.outcomes_candidate[Outcome.HOLD.value]
+
+
+def _flipped_categories(a: Decision, b: Decision) -> tuple[Category, ...]:
+    def levels(d: Decision) -> dict[Category, Outcome]:
+        found = {c: Outcome.PUBLISH for c in CATEGORIES}
+        for reason in d.reasons:
+            if reason.category is not None:
+                found[reason.category] = reason.outcome
+        return found
+
+    la, lb = levels(a), levels(b)
+    changed = tuple(c for c in CATEGORIES if la[c] is not lb[c])
+    return changed
+
+
+def simulate(records: Iterable[Record], current: Policy, candidate: Policy) -> Report:
+    """Replay ``records`` (any order; sorted by time here) through both policies."""
+    ordered = sorted(records, key=lambda r: r.received_at)
+    now_replay, cand_replay = _Replay(current), _Replay(candidate)
+    flips: list[Flip] = []
+    by_category: dict[str, Counter[str]] = {}
+    outcomes_now: Counter[str] = Counter()
+    outcomes_cand: Counter[str] = Counter()
+    for record in ordered:
+        a = now_replay.decide(record)
+        b = cand_replay.decide(record)
+        outcomes_now[a.outcome.value] += 1
+        outcomes_cand[b.outcome.value] += 1
+        if a.outcome is b.outcome:
+            continue
+        categories = _flipped_categories(a, b)
+        flips.append(Flip(record.comment, record.author, a.outcome, b.outcome, categories))
+        for category in categories or (None,):
+            key = str(category) if category is not None else "author standing"
+            by_category.setdefault(key, Counter())[f"{a.outcome}->{b.outcome}"] += 1
+
+    end = ordered[-1].received_at if ordered else datetime.now().astimezone()
+    sanctioned, released = [], []
+    for author in sorted(now_replay.authors):
+        x, y = now_replay.standing(author, end), cand_replay.standing(author, end)
+        if y.rank > x.rank:
+            sanctioned.append(AuthorChange(author, x, y))
+        elif y.rank < x.rank:
+            released.append(AuthorChange(author, x, y))
+    return Report(
+        comments=len(ordered),
+        current_policy=current.version,
+        candidate_policy=candidate.version,
+        flips=tuple(flips),
+        flips_by_category=by_category,
+        outcomes_current=outcomes_now,
+        outcomes_candidate=outcomes_cand,
+        sanctioned=tuple(sanctioned),
+        released=tuple(released),
+    )

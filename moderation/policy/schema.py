@@ -1,0 +1,199 @@
+"""The posting policy file (``config/policy.yaml``): its schema and loader.
+
+A policy says, per category, which combined score holds a comment for review and which
+rejects it; what score a rule hit of each severity contributes; how many links a comment may
+carry; and how rejected comments turn into strikes and strikes into sanctions.
+
+Loading never half-succeeds: any unknown key, wrong type or inconsistent value raises
+:class:`PolicyError` whose message names the file and the key path (``categories.attack.hold``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from moderation.scoring.types import Category, Severity
+
+
+class PolicyError(ValueError):
+    """A policy file is missing or invalid; the message names the file and the key."""
+
+
+class Sanction(StrEnum):
+    WATCH = "watch"
+    SUSPEND = "suspend"
+    BLOCK = "block"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Strict):
+    """Combined score at or above ``hold`` holds for review; at or above ``reject`` rejects."""
+
+    hold: float = Field(ge=0.0, le=1.0)
+    reject: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.hold > self.reject:
+            raise ValueError(f"hold ({self.hold}) must not exceed reject ({self.reject})")
+        return self
+
+
+class SpamRules(_Strict):
+    max_links: int = Field(default=2, ge=0)
+    excess_links_score: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
+class LadderStep(_Strict):
+    """At ``strikes`` or more active strike weight, apply ``sanction`` (``days`` for suspend)."""
+
+    strikes: float = Field(gt=0)
+    sanction: Sanction
+    days: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _days_for_suspend(self) -> Self:
+        if self.sanction is Sanction.SUSPEND and self.days is None:
+            raise ValueError("a suspend step needs 'days'")
+        if self.sanction is not Sanction.SUSPEND and self.days is not None:
+            raise ValueError("'days' only applies to a suspend step")
+        return self
+
+
+class ImmediateSanction(_Strict):
+    """Sanction applied at once when a comment of this category is rejected."""
+
+    sanction: Sanction
+    days: float | None = Field(default=None, gt=0)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _days_for_suspend(self) -> Self:
+        if self.sanction is Sanction.SUSPEND and self.days is None:
+            raise ValueError("a suspend sanction needs 'days'")
+        return self
+
+
+class AuthorTier(_Strict):
+    """Threshold overrides for new or trusted authors (categories not listed keep defaults)."""
+
+    categories: dict[Category, Thresholds] = Field(default_factory=dict)
+
+
+class NewAuthors(AuthorTier):
+    comments: int = Field(default=0, ge=0, description="An author is new for this many comments.")
+
+
+class TrustedAuthors(AuthorTier):
+    min_published: int = Field(default=0, ge=0, description="0 disables the tier.")
+
+
+class Authors(_Strict):
+    strike_window_days: float = Field(default=30, gt=0)
+    strike_weights: dict[Category, float] = Field(default_factory=dict)
+    severe_multiplier: float = Field(
+        default=2.0, ge=1.0, description="Weight factor when a severe rule term caused it."
+    )
+    ladder: tuple[LadderStep, ...] = ()
+    immediate: dict[Category, ImmediateSanction] = Field(default_factory=dict)
+    new_authors: NewAuthors = Field(default_factory=NewAuthors)
+    trusted_authors: TrustedAuthors = Field(default_factory=TrustedAuthors)
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_ascending(cls, ladder: tuple[LadderStep, ...]) -> tuple[LadderStep, ...]:
+        totals = [step.strikes for step in ladder]
+        if totals != sorted(totals) or len(set(totals)) != len(totals):
+            raise ValueError("steps must have strictly increasing 'strikes'")
+        return ladder
+
+    def weight(self, category: Category) -> float:
+        return self.strike_weights.get(category, 1.0)
+
+
+class Policy(_Strict):
+    """A validated posting policy. ``version`` is derived from the content, not declared."""
+
+    name: str = Field(min_length=1, max_length=64)
+    categories: dict[Category, Thresholds]
+    rule_scores: dict[Severity, float]
+    spam: SpamRules = Field(default_factory=SpamRules)
+    authors: Authors = Field(default_factory=Authors)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        missing = [str(c) for c in Category if c not in self.categories]
+        if missing:
+            raise ValueError(f"categories: missing {', '.join(missing)}")
+        missing = [str(s) for s in Severity if s not in self.rule_scores]
+        if missing:
+            raise ValueError(f"rule_scores: missing {', '.join(missing)}")
+        for severity, score in self.rule_scores.items():
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"rule_scores.{severity}: must be between 0 and 1")
+        return self
+
+    @property
+    def version(self) -> str:
+        """Content hash: two files that validate to the same policy share a version."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return f"{self.name}-{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
+
+    def thresholds(self, category: Category, tier: AuthorTier | None = None) -> Thresholds:
+        if tier is not None and category in tier.categories:
+            return tier.categories[category]
+        return self.categories[category]
+
+
+def _format_errors(source: str, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    return f"{source}: invalid policy: " + "; ".join(parts)
+
+
+def parse_policy(data: Any, source: str) -> Policy:
+    """Validate already-parsed YAML; ``source`` names it in errors."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: invalid policy: the top level must be a mapping")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(_format_errors(source, exc)) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; raises :class:`PolicyError` naming the file when unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_policy(path: Path) -> Policy:
+    return parse_policy(read_yaml(path), str(path))

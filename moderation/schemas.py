@@ -1,0 +1,79 @@
+"""Request bodies of the site-facing APIs, validated with pydantic (strict types, unknown keys
+ignored). The services take these validated objects, so they live outside the blueprint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+SITE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+def _storable(value: str) -> str:
+    """Refuse text a database cannot store: NUL characters and lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _str(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(_storable),
+    ]
+
+
+Identifier = _str(255, 1)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Timestamps without a zone are taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class AuthorIn(_In):
+    id: Identifier
+    name: _str(255) | None = None
+
+
+class ArticleIn(_In):
+    id: Identifier
+    url: _str(2048) | None = None
+    title: _str(1000) | None = None
+
+
+class CommentIn(_In):
+    site: Annotated[str, StringConstraints(pattern=SITE_NAME_PATTERN)]
+    comment_id: Identifier
+    author: AuthorIn
+    article: ArticleIn
+    # The length limit is configurable and answered with 413, so it is checked by the view.
+    text: Annotated[str, AfterValidator(_storable)]
+    posted_at: Annotated[datetime, AfterValidator(_as_utc)] | None = None
+    parent_id: Identifier | None = None
+
+
+class AppealIn(_In):
+    message: _str(2000) | None = Field(default=None)
+
+
+def field_errors(exc: PydanticValidationError) -> list[dict[str, str]]:
+    """One entry per bad field: ``{"field": "author.id", "problem": "..."}``."""
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(body)"
+        problem = err["msg"].removeprefix("Value error, ")
+        out.append({"field": loc, "problem": problem})
+    return out

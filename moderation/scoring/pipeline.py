@@ -1,0 +1,94 @@
+"""The scoring pipeline: rule filter + trained classifier → :class:`ScoreResult`. Pure.
+
+One pipeline is built per process, lazily (:func:`get_pipeline`): the rule filter compiles its
+word lists and the classifier artefact is read from ``models/`` on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from moderation.scoring.classifier import Classifier, default_model_path
+from moderation.scoring.rules import RuleFilter
+from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Scores texts. Thread-safe once built; holds no per-request state."""
+
+    def __init__(self, rules: RuleFilter, classifier: Classifier | None) -> None:
+        self.rules = rules
+        self.classifier = classifier
+        versions = {"rules": rules.version}
+        if classifier is not None:
+            versions["model"] = classifier.version
+        self.versions = versions
+
+    def score(
+        self, text: str, explain_above: Mapping[Category, float] | None = None
+    ) -> ScoreResult:
+        return self.score_batch([text], explain_above)[0]
+
+    def score_batch(
+        self, texts: Sequence[str], explain_above: Mapping[Category, float] | None = None
+    ) -> list[ScoreResult]:
+        """Score many texts at once (the classifier vectorises the batch in one call).
+
+        ``explain_above`` maps a category to the model score from which its evidence spans
+        are computed (normally the policy's hold threshold); ``None`` explains nothing.
+        """
+        matches = self.rules.find_batch(texts)
+        if self.classifier is None:
+            zero = dict.fromkeys(CATEGORIES, 0.0)
+            return [
+                ScoreResult(scores=dict(zero), matches=tuple(m), versions=self.versions)
+                for m in matches
+            ]
+        normalized = [self.rules.deobfuscate(t) for t in texts]
+        predictions = self.classifier.predict_batch(normalized)
+        results = []
+        for norm, found, probs in zip(normalized, matches, predictions, strict=True):
+            scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
+            evidence: list[Evidence] = []
+            if explain_above:
+                wanted = [c for c, floor in explain_above.items() if scores.get(c, 0.0) >= floor]
+                if wanted:
+                    evidence = self.classifier.explain(norm, wanted)
+            results.append(
+                ScoreResult(
+                    scores=scores,
+                    matches=tuple(found),
+                    explanations=tuple(evidence),
+                    versions=self.versions,
+                )
+            )
+        return results
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[Path, Path], Pipeline] = {}
+
+
+def build_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:
+    """Compile the rules and load the newest model in ``models_dir`` (rules only if none)."""
+    rules = RuleFilter.from_config(config_dir)
+    model_path = default_model_path(models_dir)
+    classifier = Classifier.load(model_path) if model_path is not None else None
+    if classifier is None:
+        log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
+    return Pipeline(rules, classifier)
+
+
+def get_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:
+    """The process-wide pipeline for these directories, built on first use."""
+    key = (config_dir.resolve(), models_dir.resolve())
+    with _lock:
+        pipeline = _cache.get(key)
+        if pipeline is None:
+            pipeline = _cache[key] = build_pipeline(config_dir, models_dir)
+        return pipeline

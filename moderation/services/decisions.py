@@ -1,0 +1,154 @@
+"""Scoring a stored comment and recording the policy's decision (the worker's job)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.policy.decide import AuthorStatus, Decision, StrikeSpec, decide
+from moderation.policy.ladder import next_status
+from moderation.policy.loader import PolicySet
+from moderation.policy.schema import Authors
+from moderation.scoring.pipeline import Pipeline
+from moderation.services import audit, events
+from moderation.services.authors import active_strikes, add_strike, author_context, set_status
+from moderation.services.intake import POLICY_ACTOR
+from moderation.tables import Author, Comment, CommentStatus
+
+log = logging.getLogger(__name__)
+
+
+class ScoreOutcome(StrEnum):
+    DECIDED = "decided"
+    ALREADY_DECIDED = "already_decided"
+    MISSING = "missing"
+
+
+def _count_outcome(author: Author, status: str) -> None:
+    if status == CommentStatus.PUBLISHED:
+        author.published_count = Author.published_count + 1
+    elif status == CommentStatus.HELD:
+        author.held_count = Author.held_count + 1
+    elif status == CommentStatus.REJECTED:
+        author.rejected_count = Author.rejected_count + 1
+
+
+def score_comment(
+    comment_id: int, *, pipeline: Pipeline, policies: PolicySet, now: datetime
+) -> ScoreOutcome:
+    """Score and decide one pending comment, in one transaction.
+
+    Idempotent: the comment row is locked (``FOR UPDATE`` where supported) and only a
+    ``pending`` comment is scored, so a re-delivered task finds it decided and does nothing
+    — no second strike, no second status change.
+    """
+    comment = db.session.execute(
+        sa.select(Comment).where(Comment.id == comment_id).with_for_update()
+    ).scalar_one_or_none()
+    if comment is None:
+        return ScoreOutcome.MISSING
+    if comment.status != CommentStatus.PENDING:
+        db.session.rollback()
+        return ScoreOutcome.ALREADY_DECIDED
+    author = db.session.execute(
+        sa.select(Author).where(Author.id == comment.author_id).with_for_update()
+    ).scalar_one()
+    policy = policies.for_site(comment.site.name)
+    # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
+    # this comment is judged, so it is not held by a watch that no longer applies.
+    _apply_ladder(author, comment, policy.authors, None, now, policy.version)
+    hold_floor = {c: t.hold for c, t in policy.categories.items()}
+    result = pipeline.score(comment.text, explain_above=hold_floor)
+    decision = decide(
+        result,
+        policy,
+        author=author_context(author, now, this_comment_counted=True),
+        now=now,
+    )
+    _record(comment, decision, result.versions, now)
+    comment.model_scores = {str(c): round(v, 6) for c, v in result.scores.items()}
+    comment.matches = [m.to_dict() for m in result.matches]
+    comment.explanations = [e.to_dict() for e in result.explanations]
+    comment.score_attempts = Comment.score_attempts + 1
+    _count_outcome(author, comment.status)
+    record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order
+    if decision.strike is not None:
+        add_strike(
+            author,
+            decision.strike,
+            rules=policy.authors,
+            comment_id=comment.id,
+            actor=POLICY_ACTOR,
+            now=now,
+        )
+        _apply_ladder(author, comment, policy.authors, decision.strike, now, policy.version)
+    db.session.commit()
+    log.info(
+        "comment decided",
+        extra={"comment_id": comment_id, "decision": str(decision.outcome)},
+    )
+    return ScoreOutcome.DECIDED
+
+
+def _record(comment: Comment, decision: Decision, versions: dict[str, str], now: datetime) -> None:
+    comment.status = CommentStatus.for_outcome(decision.outcome)
+    comment.decision = comment.auto_decision = decision.outcome.value
+    comment.reasons = [r.to_dict() for r in decision.reasons]
+    comment.scores = {str(c): v for c, v in decision.scores.items()}
+    comment.versions = dict(versions)
+    comment.policy_version = decision.policy_version
+    comment.risk = decision.risk
+    comment.decided_at = now
+    comment.decided_by = POLICY_ACTOR
+
+
+def _apply_ladder(
+    author: Author,
+    comment: Comment,
+    rules: Authors,
+    strike: StrikeSpec | None,
+    now: datetime,
+    policy_version: str,
+) -> None:
+    change = next_status(
+        status=AuthorStatus(author.status),
+        until=author.status_until,
+        set_by_moderator=author.status_by_moderator,
+        active_strikes=active_strikes(author, now),
+        new_strike=strike,
+        rules=rules,
+        now=now,
+    )
+    if change is None:
+        return
+    set_status(
+        author,
+        change,
+        actor=POLICY_ACTOR,
+        by_moderator=False,
+        comment=comment,
+        now=now,
+        policy_version=policy_version,
+    )
+    log.info(
+        "author status changed",
+        extra={"comment_id": comment.id, "author_id": author.id, "status": str(change.status)},
+    )
+
+
+def record_decision(comment: Comment, actor: str, now: datetime) -> None:
+    """Audit an automatic decision and tell the site (``comment.decided``)."""
+    audit.record(
+        actor,
+        "comment.decided",
+        now=now,
+        site_id=comment.site_id,
+        target_type="comment",
+        target_id=comment.external_id,
+        details={"decision": comment.decision, "reasons": comment.reasons},
+    )
+    events.emit("comment.decided", comment.site, now=now, comment=comment)

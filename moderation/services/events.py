@@ -1,0 +1,374 @@
+"""Decision callbacks: an outbox of signed events, delivered at least once, in order.
+
+Writing: :func:`emit` adds an :class:`~moderation.tables.Event` row in the same transaction
+as the change it describes. After that transaction commits, a session hook enqueues one
+``deliver_event`` task per new event (nothing is sent for a transaction that rolls back).
+
+Delivering: :func:`attempt_delivery` makes one signed HTTP POST. Events sharing an
+``ordering_key`` (one comment, or one author) go out strictly in order: an event waits
+while an earlier one of its key is undelivered. Failures are retried with exponential
+backoff by the periodic ``deliver_due_events`` task, from the database (no long ETAs sit in
+the broker), for at least ``callback_retry_hours``; then the event is marked ``failed`` and
+can be replayed with ``moderation events redeliver``.
+
+Receivers de-duplicate on the event id (``X-Moderation-Event-Id`` and ``id`` in the body).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from moderation.extensions import db
+from moderation.services.sites import current_secret
+from moderation.signing import signature_headers
+from moderation.tables import (
+    Author,
+    Comment,
+    DeliveryAttempt,
+    Event,
+    EventStatus,
+    Site,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = (
+    "comment.decided",
+    "comment.updated",
+    "comment.appeal_resolved",
+    "author.sanctioned",
+    "author.reinstated",
+)
+EVENT_ID_HEADER = "X-Moderation-Event-Id"
+EVENT_TYPE_HEADER = "X-Moderation-Event-Type"
+USER_AGENT = "moderation-callbacks/1"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    timeout_seconds: float = 10.0
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    retry_hours: float = 24.0
+    lease_seconds: float = 60.0
+
+
+def comment_summary(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.external_id,
+        "article_id": comment.article_id,
+        "status": comment.status,
+        "decision": comment.decision,
+        "reasons": comment.reasons or [],
+        "scores": comment.scores or {},
+        "matches": comment.matches or [],
+        "decided_by": comment.decided_by,
+        "decided_at": comment.decided_at.isoformat() if comment.decided_at else None,
+        "appeal": comment.appeal_state,
+    }
+
+
+def author_summary(author: Author, now: datetime) -> dict[str, Any]:
+    return {
+        "id": author.external_id,
+        "status": author.status,
+        "until": author.status_until.isoformat() if author.status_until else None,
+        "active_strikes": sum(s.weight for s in author.strikes if s.active(now)),
+    }
+
+
+def emit(
+    type_: str,
+    site: Site,
+    *,
+    now: datetime,
+    comment: Comment | None = None,
+    author: Author | None = None,
+    policy_version: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Event:
+    """Add an event to the outbox (in the caller's transaction; not committed here)."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    event_id = f"evt_{uuid.uuid4().hex}"
+    if comment is not None:
+        db.session.flush()
+        ordering_key = f"comment:{comment.id}"
+        author = author or comment.author
+    elif author is not None:
+        db.session.flush()
+        ordering_key = f"author:{author.id}"
+    else:
+        raise ValueError("an event needs a comment or an author")
+    payload: dict[str, Any] = {
+        "id": event_id,
+        "type": type_,
+        "created_at": now.isoformat(),
+        "site": site.name,
+        "policy_version": policy_version or (comment.policy_version if comment else None),
+    }
+    if comment is not None:
+        payload["comment"] = comment_summary(comment)
+    if author is not None:
+        payload["author"] = author_summary(author, now)
+    if details:
+        payload["details"] = details
+    row = Event(
+        event_id=event_id,
+        site_id=site.id,
+        type=type_,
+        ordering_key=ordering_key,
+        comment_id=comment.id if comment is not None else None,
+        author_id=author.id if author is not None else None,
+        payload=payload,
+        created_at=now,
+        retry_since=now,
+        status=EventStatus.PENDING if site.callback_url else EventStatus.SKIPPED,
+        next_attempt_at=now if site.callback_url else None,
+    )
+    db.session.add(row)
+    return row
+
+
+# --- enqueue after commit ---------------------------------------------------------------
+
+
+def _outbox(session: Session) -> list[Event]:
+    pending: list[Event] = session.info.setdefault("moderation.outbox", [])
+    return pending
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _collect_new_events(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in session.new:
+        if isinstance(obj, Event) and obj.status == EventStatus.PENDING:
+            _outbox(session).append(obj)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _enqueue_committed_events(session: Session) -> None:
+    events = session.info.pop("moderation.outbox", [])
+    if not events:
+        return
+    from moderation.services.dispatch import enqueue_delivery
+
+    for row in events:
+        seq = sa.inspect(row).identity
+        if seq is not None:
+            enqueue_delivery(seq[0])
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_events(session: Session) -> None:
+    session.info.pop("moderation.outbox", None)
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
+    """Delay before the next attempt after ``attempts`` failures: base·2^(n-1), capped."""
+    seconds = settings.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.backoff_max_seconds))
+
+
+def _blocked_by_earlier(row: Event) -> bool:
+    earlier = db.session.execute(
+        sa.select(sa.func.count(Event.seq)).where(
+            Event.ordering_key == row.ordering_key,
+            Event.seq < row.seq,
+            Event.status == EventStatus.PENDING,
+        )
+    ).scalar_one()
+    return bool(earlier)
+
+
+def _claim(seq: int, now: datetime, settings: DeliverySettings) -> bool:
+    """Take a lease on the event so concurrent workers never send it at the same time."""
+    result = db.session.execute(
+        sa.update(Event)
+        .where(
+            Event.seq == seq,
+            Event.status == EventStatus.PENDING,
+            sa.or_(Event.lease_until.is_(None), Event.lease_until < now),
+        )
+        .values(lease_until=now + timedelta(seconds=settings.lease_seconds))
+    )
+    db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def next_in_line(row: Event) -> int | None:
+    """The next undelivered event of the same ordering key, if any."""
+    seq: int | None = db.session.execute(
+        sa.select(Event.seq)
+        .where(
+            Event.ordering_key == row.ordering_key,
+            Event.seq > row.seq,
+            Event.status == EventStatus.PENDING,
+        )
+        .order_by(Event.seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    return seq
+
+
+def attempt_delivery(
+    seq: int, *, client: httpx.Client, settings: DeliverySettings, now: datetime | None = None
+) -> str:
+    """One delivery attempt for event ``seq``. Returns what happened (for logs and tests):
+    ``delivered``, ``retry``, ``failed``, ``waiting`` (an earlier event of the same key is
+    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do)."""
+    now = now or utcnow()
+    row = db.session.get(Event, seq)
+    if row is None or row.status != EventStatus.PENDING:
+        db.session.rollback()
+        return "done"
+    if _blocked_by_earlier(row):
+        db.session.rollback()
+        return "waiting"
+    if not _claim(seq, now, settings):
+        return "busy"
+    row = db.session.get(Event, seq)
+    assert row is not None
+    site = row.site
+    url = site.callback_url
+    if not url:
+        row.status, row.lease_until = EventStatus.SKIPPED, None
+        db.session.commit()
+        return "done"
+    body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_ID_HEADER: row.event_id,
+        EVENT_TYPE_HEADER: row.type,
+        **signature_headers(current_secret(site), body),
+    }
+    event_id = row.event_id
+    db.session.rollback()  # no transaction stays open during the HTTP call
+
+    started = time.monotonic()
+    status_code: int | None = None
+    error: str | None = None
+    try:
+        response = client.post(url, content=body, headers=headers, timeout=settings.timeout_seconds)
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    elapsed_ms = (time.monotonic() - started) * 1000
+
+    finished = utcnow()
+    row = db.session.get(Event, seq)
+    assert row is not None
+    row.attempts += 1
+    row.last_attempt_at = finished
+    row.last_status_code = status_code
+    row.last_error = error
+    row.lease_until = None
+    db.session.add(
+        DeliveryAttempt(
+            event_seq=seq,
+            attempted_at=finished,
+            url=url,
+            status_code=status_code,
+            error=error,
+            duration_ms=round(elapsed_ms, 1),
+        )
+    )
+    if error is None:
+        row.status = EventStatus.DELIVERED
+        row.delivered_at = finished
+        row.next_attempt_at = None
+        following = next_in_line(row)
+        outcome = "delivered"
+    elif finished - row.retry_since >= timedelta(hours=settings.retry_hours):
+        row.status = EventStatus.FAILED
+        row.next_attempt_at = None
+        following = None
+        outcome = "failed"
+    else:
+        row.next_attempt_at = finished + backoff(row.attempts, settings)
+        following = None
+        outcome = "retry"
+    db.session.commit()
+    log.info(
+        "callback attempt",
+        extra={"event_id": event_id, "event_seq": seq, "outcome": outcome, "status_code": status_code},
+    )
+    if following is not None:
+        from moderation.services.dispatch import enqueue_delivery
+
+        enqueue_delivery(following)
+    return outcome
+
+
+def due_events(now: datetime, limit: int = 500) -> list[int]:
+    """Pending events whose next attempt is due and that are first in their ordering key."""
+    earlier = sa.orm.aliased(Event)
+    blocked = (
+        sa.select(earlier.seq)
+        .where(
+            earlier.ordering_key == Event.ordering_key,
+            earlier.seq < Event.seq,
+            earlier.status == EventStatus.PENDING,
+        )
+        .exists()
+    )
+    rows = db.session.execute(
+        sa.select(Event.seq)
+        .where(
+            Event.status == EventStatus.PENDING,
+            Event.next_attempt_at <= now,
+            sa.or_(Event.lease_until.is_(None), Event.lease_until < now),
+            ~blocked,
+        )
+        .order_by(Event.seq)
+        .limit(limit)
+    ).scalars().all()
+    db.session.rollback()
+    return list(rows)
+
+
+def redeliver(
+    site: Site,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    types: Iterable[str] = (),
+    statuses: Iterable[str] = (EventStatus.FAILED, EventStatus.SKIPPED, EventStatus.DELIVERED),
+    now: datetime | None = None,
+) -> int:
+    """Queue the site's events in a time range for delivery again; returns how many."""
+    now = now or utcnow()
+    query = sa.update(Event).where(Event.site_id == site.id, Event.status.in_(list(statuses)))
+    if since is not None:
+        query = query.where(Event.created_at >= since)
+    if until is not None:
+        query = query.where(Event.created_at < until)
+    wanted = list(types)
+    if wanted:
+        query = query.where(Event.type.in_(wanted))
+    result = db.session.execute(
+        query.values(
+            status=EventStatus.PENDING, next_attempt_at=now, retry_since=now, lease_until=None
+        )
+    )
+    db.session.commit()
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count

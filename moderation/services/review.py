@@ -1,0 +1,294 @@
+"""What moderators (and authors, through appeals) do to decisions and authors.
+
+Every action is audited, keeps the author's counters and strikes consistent, and tells the
+site through the callback events: ``comment.updated`` when a moderator changes an outcome,
+``comment.appeal_resolved`` when the change settles an appeal, ``author.sanctioned`` /
+``author.reinstated`` when a status changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
+from moderation.policy.ladder import StatusChange, lifted_status, next_status
+from moderation.policy.loader import PolicySet
+from moderation.policy.schema import Policy, Sanction
+from moderation.scoring.types import Category
+from moderation.services import audit, events
+from moderation.services.authors import active_strikes, add_strike, set_status
+from moderation.tables import Author, AuthorNote, Comment, CommentStatus, Strike
+
+# Reason codes a moderator picks when rejecting. Category codes also choose the strike's
+# category; the others strike under the comment's highest-scoring category.
+REJECT_REASONS = ("profanity", "attack", "threat", "hate", "spam", "off_topic", "other")
+
+
+class ReviewError(ValueError):
+    """The action does not apply to this comment or author; the message says why."""
+
+
+_STATUS_COUNTER = {
+    CommentStatus.PUBLISHED: "published_count",
+    CommentStatus.HELD: "held_count",
+    CommentStatus.REJECTED: "rejected_count",
+}
+
+
+def _move_count(author: Author, old: str, new: str) -> None:
+    if old == new:
+        return
+    if old in _STATUS_COUNTER:
+        column = getattr(Author, _STATUS_COUNTER[old])
+        setattr(author, _STATUS_COUNTER[old], column - 1)
+    if new in _STATUS_COUNTER:
+        column = getattr(Author, _STATUS_COUNTER[new])
+        setattr(author, _STATUS_COUNTER[new], column + 1)
+
+
+def _lock_comment(comment_id: int) -> Comment:
+    comment = db.session.execute(
+        sa.select(Comment).where(Comment.id == comment_id).with_for_update()
+    ).scalar_one_or_none()
+    if comment is None:
+        raise ReviewError(f"no comment {comment_id}")
+    return comment
+
+
+def _strike_category(comment: Comment, reason: str) -> Category:
+    if reason in Category.__members__.values():
+        return Category(reason)
+    scores = comment.scores or {}
+    if scores:
+        return Category(max(scores, key=lambda c: scores[c]))
+    return Category.ATTACK
+
+
+def _comment_strikes(comment: Comment, now: datetime) -> list[Strike]:
+    return [s for s in comment.author.strikes if s.comment_id == comment.id and s.active(now)]
+
+
+def _change_outcome(
+    comment: Comment,
+    outcome: Outcome,
+    *,
+    actor: str,
+    policy: Policy,
+    reason: str | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    old_status = comment.status
+    new_status = CommentStatus.for_outcome(outcome)
+    author = comment.author
+    _move_count(author, old_status, new_status)
+    comment.status = new_status
+    comment.decision = outcome.value
+    comment.decided_by = actor
+    comment.decided_at = now
+    comment.review_reason = reason
+    comment.review_note = note
+
+    if outcome is Outcome.REJECT and not _comment_strikes(comment, now):
+        category = _strike_category(comment, reason or "")
+        spec = StrikeSpec(category, policy.authors.weight(category), 1.0)
+        add_strike(author, spec, rules=policy.authors, comment_id=comment.id, actor=actor, now=now)
+        change = next_status(
+            status=AuthorStatus(author.status),
+            until=author.status_until,
+            set_by_moderator=author.status_by_moderator,
+            active_strikes=active_strikes(author, now),
+            new_strike=spec,
+            rules=policy.authors,
+            now=now,
+        )
+        if change is not None:
+            set_status(
+                author, change, actor=actor, by_moderator=False, comment=comment, now=now,
+                policy_version=policy.version,
+            )
+    elif outcome is not Outcome.REJECT:
+        revoked = _comment_strikes(comment, now)
+        for strike in revoked:
+            strike.revoked_at = now
+            strike.revoked_by = actor
+        if revoked:
+            lift = lifted_status(
+                status=AuthorStatus(author.status),
+                set_by_moderator=author.status_by_moderator,
+                active_strikes=active_strikes(author, now),
+                rules=policy.authors,
+            )
+            if lift is not None:
+                set_status(
+                    author, lift, actor=actor, by_moderator=False, comment=comment, now=now,
+                    policy_version=policy.version,
+                )
+
+    appeal = comment.appeal_state == "pending"
+    if appeal:
+        comment.appeal_state = "overturned" if outcome is Outcome.PUBLISH else "upheld"
+    audit.record(
+        actor,
+        f"comment.{'approved' if outcome is Outcome.PUBLISH else outcome.value + 'ed'}",
+        now=now,
+        site_id=comment.site_id,
+        target_type="comment",
+        target_id=comment.external_id,
+        details={"from": old_status, "to": new_status, "reason": reason, "note": note,
+                 "appeal": comment.appeal_state if appeal else None},
+    )
+    events.emit(
+        "comment.appeal_resolved" if appeal else "comment.updated",
+        comment.site,
+        now=now,
+        comment=comment,
+        policy_version=policy.version,
+        details={"actor": actor, "previous_status": old_status, "reason": reason},
+    )
+
+
+def approve(
+    comment_id: int, *, actor: str, policies: PolicySet, note: str | None = None, now: datetime
+) -> Comment:
+    """Publish a held (or previously rejected) comment; overturning removes its strike."""
+    comment = _lock_comment(comment_id)
+    if comment.status == CommentStatus.PENDING:
+        raise ReviewError("the comment has not been scored yet")
+    if comment.status == CommentStatus.PUBLISHED:
+        raise ReviewError("the comment is already published")
+    _change_outcome(
+        comment, Outcome.PUBLISH, actor=actor, policy=policies.for_site(comment.site.name),
+        reason=None, note=note, now=now,
+    )
+    db.session.commit()
+    return comment
+
+
+def reject(
+    comment_id: int,
+    *,
+    actor: str,
+    policies: PolicySet,
+    reason: str,
+    note: str | None = None,
+    sanction: Sanction | None = None,
+    days: float | None = None,
+    now: datetime,
+) -> Comment:
+    """Reject a comment (a strike for its author) and optionally sanction the author."""
+    if reason not in REJECT_REASONS:
+        raise ReviewError(f"unknown reason {reason!r}; use one of {', '.join(REJECT_REASONS)}")
+    comment = _lock_comment(comment_id)
+    if comment.status == CommentStatus.PENDING:
+        raise ReviewError("the comment has not been scored yet")
+    policy = policies.for_site(comment.site.name)
+    if comment.status == CommentStatus.REJECTED and comment.appeal_state != "pending":
+        if sanction is None:
+            raise ReviewError("the comment is already rejected")
+    else:
+        _change_outcome(
+            comment, Outcome.REJECT, actor=actor, policy=policy, reason=reason, note=note, now=now
+        )
+    if sanction is not None:
+        _sanction(comment.author, sanction, days=days, actor=actor, reason=note or reason,
+                  comment=comment, policy=policy, now=now)
+    db.session.commit()
+    return comment
+
+
+_SANCTION_STATUS = {
+    Sanction.WATCH: AuthorStatus.WATCHED,
+    Sanction.SUSPEND: AuthorStatus.SUSPENDED,
+    Sanction.BLOCK: AuthorStatus.BLOCKED,
+}
+
+
+def _sanction(
+    author: Author,
+    sanction: Sanction,
+    *,
+    days: float | None,
+    actor: str,
+    reason: str,
+    comment: Comment | None,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    if sanction is Sanction.SUSPEND:
+        if days is None or days <= 0:
+            raise ReviewError("a suspension needs a positive number of days")
+        until: datetime | None = now + timedelta(days=days)
+    else:
+        until = None
+    change = StatusChange(_SANCTION_STATUS[sanction], until, reason)
+    set_status(author, change, actor=actor, by_moderator=True, comment=comment, now=now,
+               policy_version=policy.version)
+
+
+def sanction_author(
+    author_id: int,
+    sanction: Sanction,
+    *,
+    actor: str,
+    policies: PolicySet,
+    reason: str,
+    days: float | None = None,
+    now: datetime,
+) -> Author:
+    author = db.session.get(Author, author_id)
+    if author is None:
+        raise ReviewError(f"no author {author_id}")
+    _sanction(author, sanction, days=days, actor=actor, reason=reason, comment=None,
+              policy=policies.for_site(author.site.name), now=now)
+    db.session.commit()
+    return author
+
+
+def reinstate_author(
+    author_id: int, *, actor: str, policies: PolicySet, reason: str, now: datetime
+) -> Author:
+    """Back to ``active``. Active strikes stay on record (and still count for the ladder)."""
+    author = db.session.get(Author, author_id)
+    if author is None:
+        raise ReviewError(f"no author {author_id}")
+    if author.status == AuthorStatus.ACTIVE:
+        raise ReviewError("the author is already active")
+    set_status(author, StatusChange(AuthorStatus.ACTIVE, None, reason), actor=actor,
+               by_moderator=True, comment=None, now=now,
+               policy_version=policies.for_site(author.site.name).version)
+    db.session.commit()
+    return author
+
+
+def add_note(author_id: int, *, actor: str, text: str, now: datetime) -> AuthorNote:
+    author = db.session.get(Author, author_id)
+    if author is None:
+        raise ReviewError(f"no author {author_id}")
+    note = AuthorNote(author_id=author.id, actor=actor, text=text, created_at=now)
+    db.session.add(note)
+    audit.record(actor, "author.note", now=now, site_id=author.site_id, target_type="author",
+                 target_id=author.external_id)
+    db.session.commit()
+    return note
+
+
+def appeal(comment: Comment, *, message: str | None, now: datetime) -> Comment:
+    """Put a rejected comment back in the review queue, marked as appealed. Once only."""
+    if comment.appeal_state is not None:
+        raise ReviewError("this comment has already been appealed")
+    if comment.status != CommentStatus.REJECTED:
+        raise ReviewError(f"only rejected comments can be appealed (this one is {comment.status})")
+    _move_count(comment.author, comment.status, CommentStatus.HELD)
+    comment.status = CommentStatus.HELD
+    comment.appeal_state = "pending"
+    comment.appeal_message = message
+    comment.appealed_at = now
+    audit.record("author", "comment.appealed", now=now, site_id=comment.site_id,
+                 target_type="comment", target_id=comment.external_id,
+                 details={"message": message})
+    db.session.commit()
+    return comment

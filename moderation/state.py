@@ -1,0 +1,25 @@
+"""Per-app state the factory sets up, with typed accessors for views, tasks and the CLI."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from moderation.config import Settings
+from moderation.policy.loader import PolicySet
+from moderation.scoring.pipeline import Pipeline, get_pipeline
+
+
+def settings(app: Flask | None = None) -> Settings:
+    value: Settings = (app or current_app).extensions["moderation.settings"]
+    return value
+
+
+def policies(app: Flask | None = None) -> PolicySet:
+    value: PolicySet = (app or current_app).extensions["moderation.policies"]
+    return value
+
+
+def pipeline(app: Flask | None = None) -> Pipeline:
+    """The process-wide scoring pipeline, built on first use (never at start-up)."""
+    conf = settings(app)
+    return get_pipeline(conf.config_dir, conf.models_dir)

@@ -1,0 +1,367 @@
+"""Database tables (SQLAlchemy 2.0 typed mappings).
+
+Naming: these are *tables*; ``models/`` in this project holds trained classifier artefacts.
+All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone SQLite drops).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from moderation.extensions import db
+from moderation.policy.decide import AuthorStatus, Outcome
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Stores aware datetimes; always returns them aware, in UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class CommentStatus:
+    """Where a comment is. ``pending`` until scored; ``held`` waits for a moderator."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    HELD = "held"
+    REJECTED = "rejected"
+    ALL = (PENDING, PUBLISHED, HELD, REJECTED)
+
+    @staticmethod
+    def for_outcome(outcome: Outcome) -> str:
+        return {
+            Outcome.PUBLISH: CommentStatus.PUBLISHED,
+            Outcome.HOLD: CommentStatus.HELD,
+            Outcome.REJECT: CommentStatus.REJECTED,
+        }[outcome]
+
+
+def _enum(values: tuple[str, ...], name: str) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=16)
+
+
+class Site(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    secrets: Mapped[list[SiteSecret]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", order_by="SiteSecret.id"
+    )
+
+    def valid_secrets(self, now: datetime) -> list[str]:
+        """Secrets accepted now: the current one plus any still inside its rotation grace."""
+        return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]
+
+
+class SiteSecret(db.Model):  # type: ignore[name-defined,misc]
+    """HMAC key shared with a site. Stored as given: HMAC verification needs the key itself."""
+
+    __tablename__ = "site_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="secrets")
+
+    def __repr__(self) -> str:
+        return f"SiteSecret(id={self.id}, site_id={self.site_id})"  # never the secret
+
+
+class Author(db.Model):  # type: ignore[name-defined,misc]
+    """A commenter's record on one site."""
+
+    __tablename__ = "authors"
+    __table_args__ = (sa.UniqueConstraint("site_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(
+        _enum(tuple(s.value for s in AuthorStatus), "author_status"),
+        default=AuthorStatus.ACTIVE.value,
+    )
+    status_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_by_moderator: Mapped[bool] = mapped_column(default=False)
+    comments_count: Mapped[int] = mapped_column(default=0)
+    published_count: Mapped[int] = mapped_column(default=0)
+    held_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+    strikes: Mapped[list[Strike]] = relationship(
+        back_populates="author", order_by="Strike.id", cascade="all, delete-orphan"
+    )
+    actions: Mapped[list[AuthorAction]] = relationship(
+        back_populates="author", order_by="AuthorAction.id", cascade="all, delete-orphan"
+    )
+
+
+class Comment(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "external_id"),
+        sa.Index("ix_comments_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(sa.String(255))
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
+    article_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    article_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    article_title: Mapped[str | None] = mapped_column(sa.String(1000))
+    parent_id: Mapped[str | None] = mapped_column(sa.String(255))
+    text: Mapped[str] = mapped_column(sa.Text)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    status: Mapped[str] = mapped_column(
+        _enum(CommentStatus.ALL, "comment_status"), default=CommentStatus.PENDING
+    )
+    decision: Mapped[str | None] = mapped_column(_enum(tuple(o.value for o in Outcome), "decision"))
+    # What the policy decided automatically; ``decision`` may later be a moderator's.
+    auto_decision: Mapped[str | None] = mapped_column(
+        _enum(tuple(o.value for o in Outcome), "auto_decision")
+    )
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    scores: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
+    model_scores: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    explanations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    versions: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    policy_version: Mapped[str | None] = mapped_column(sa.String(100))
+    risk: Mapped[float] = mapped_column(default=0.0)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+    score_attempts: Mapped[int] = mapped_column(default=0)
+    # Appeals: one per comment. ``appeal_state``: pending -> upheld | overturned.
+    appeal_state: Mapped[str | None] = mapped_column(
+        _enum(("pending", "upheld", "overturned"), "appeal_state")
+    )
+    appeal_message: Mapped[str | None] = mapped_column(sa.String(2000))
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The moderator's reason code and note for their last decision on this comment.
+    review_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    review_note: Mapped[str | None] = mapped_column(sa.String(2000))
+
+    site: Mapped[Site] = relationship()
+    author: Mapped[Author] = relationship()
+
+
+class Strike(db.Model):  # type: ignore[name-defined,misc]
+    """One rejected comment counted against its author, until it expires or is revoked."""
+
+    __tablename__ = "strikes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    category: Mapped[str] = mapped_column(sa.String(16))
+    weight: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(100))
+
+    author: Mapped[Author] = relationship(back_populates="strikes")
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class AuthorAction(db.Model):  # type: ignore[name-defined,misc]
+    """A change of an author's status: who or what caused it, and why."""
+
+    __tablename__ = "author_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Author] = relationship(back_populates="actions")
+
+
+class EventStatus:
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the retry window
+    SKIPPED = "skipped"  # the site has no callback URL
+    ALL = (PENDING, DELIVERED, FAILED, SKIPPED)
+
+
+class Event(db.Model):  # type: ignore[name-defined,misc]
+    """An outbox row: a notification for the site, written in the same transaction as the
+    change it describes and delivered afterwards (at least once, in order per ``ordering_key``).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.Index("ix_events_status_next_attempt_at", "status", "next_attempt_at"),
+        sa.Index("ix_events_ordering_key_seq", "ordering_key", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(sa.String(40))
+    ordering_key: Mapped[str] = mapped_column(sa.String(64))
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="SET NULL"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(_enum(EventStatus.ALL, "event_status"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Retries continue until ``retry_since`` + the retry window; a redelivery resets it.
+    retry_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship()
+    deliveries: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="event", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class DeliveryAttempt(db.Model):  # type: ignore[name-defined,misc]
+    """One HTTP attempt to deliver an event: the delivery log."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_seq: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.seq", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+
+    event: Mapped[Event] = relationship(back_populates="deliveries")
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Every automatic and human action: decisions, sanctions, logins, site and policy changes."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(100), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="SET NULL"), index=True
+    )
+    target_type: Mapped[str | None] = mapped_column(sa.String(32))
+    target_id: Mapped[str | None] = mapped_column(sa.String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    """A dashboard account (moderator or admin)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(_enum(("moderator", "admin"), "user_role"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id}, username={self.username!r}, role={self.role!r})"
+
+
+class AuthorNote(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "author_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    text: Mapped[str] = mapped_column(sa.String(4000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(db.Model):  # type: ignore[name-defined,misc]
+    """A key for the Perspective-compatible API. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship()

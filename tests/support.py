@@ -1,0 +1,339 @@
+"""Helpers for tests: signed requests, comment bodies, and real service processes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from moderation.signing import signature_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("MODERATION_TEST_REQUIRE_SERVICES") == "1"
+T = TypeVar("T")
+
+
+def need(binary: str) -> str:
+    """Path of ``binary``; skip the test (fail under CI) when it is not installed."""
+    path = shutil.which(binary)
+    if path is None:
+        message = f"{binary} is not installed"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message} (MODERATION_TEST_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    return path
+
+
+def skip_or_fail(message: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (MODERATION_TEST_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(
+    check: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``check`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or check}")
+        time.sleep(interval)
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+def comment_payload(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "site": "news",
+        "comment_id": "c-1",
+        "author": {"id": "reader-1", "name": "Ann Reader"},
+        "article": {"id": "a-1", "url": "https://news.example/a-1", "title": "Budget vote"},
+        "text": "Thanks for the thoughtful article, I learned a lot.",
+    }
+    body.update(changes)
+    return body
+
+
+def signed(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    return {"Content-Type": "application/json", **signature_headers(secret, body, now)}
+
+
+def encode(payload: Any) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def make_site(app: Flask, name: str) -> tuple[str, str]:
+    from moderation.services.sites import create_site
+
+    with app.app_context():
+        site, secret = create_site(name)
+        return site.name, secret
+
+
+# --- databases ------------------------------------------------------------------------
+
+
+def create_test_database(base_url: str, name: str) -> str:
+    from moderation.config import _normalise_database_url
+
+    url = sa.make_url(_normalise_database_url(base_url))
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc.orig}")
+    finally:
+        engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_test_database(base_url: str, url: str) -> None:
+    from moderation.config import _normalise_database_url
+
+    name = sa.make_url(url).database
+    engine = sa.create_engine(_normalise_database_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    """A child process with its output captured to a log file for failure reports."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        if self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(5)
+
+
+def spawn(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> Process:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(  # noqa: S603 - argv built by the tests
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    return Process(name, popen, log_path)
+
+
+@dataclass
+class RedisServer:
+    port: int
+    process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, log_dir: Path) -> None:
+        argv = [
+            need("redis-server"),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+        ]
+        self.process = spawn("redis", argv, {}, log_dir)
+        wait_until(self.ping, timeout=10, what="redis-server to accept connections")
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.2).ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+@dataclass
+class Services:
+    log_dir: Path = field(default_factory=lambda: ROOT / "test-artifacts" / "logs")
+
+    def start_redis(self) -> RedisServer:
+        server = RedisServer(free_port())
+        server.start(self.log_dir)
+        return server
+
+    def service_env(self, overrides: Mapping[str, Any]) -> dict[str, str]:
+        env = {
+            "MODERATION_SECRET_KEY": "test-secret-key-not-for-production",
+            "MODERATION_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for key, value in overrides.items():
+            env[f"MODERATION_{key.upper()}"] = str(value)
+        return env
+
+    def start_worker(self, overrides: Mapping[str, Any], *extra: str) -> Process:
+        """A real ``celery worker`` process on the app's broker, ready to consume."""
+        argv = [
+            sys.executable, "-m", "celery", "-A", "moderation.worker:celery_app", "worker",
+            "--loglevel", "INFO", "--concurrency", "1", "--pool", "prefork",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", *extra,
+        ]
+        process = spawn("worker", argv, self.service_env(overrides), self.log_dir)
+        wait_until(
+            lambda: "ready" in process.output() or not process.alive(),
+            timeout=60,
+            what="celery worker to be ready",
+        )
+        if not process.alive():
+            pytest.fail(f"celery worker exited:\n{process.output()}")
+        return process
+
+    def start_web(self, overrides: Mapping[str, Any], workers: int = 2) -> tuple[Process, str]:
+        """A real gunicorn serving the app factory; returns (process, base URL)."""
+        port = free_port()
+        argv = [
+            sys.executable, "-m", "gunicorn", "moderation.app:create_app()",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--worker-class", "gthread", "--threads", "4",
+        ]
+        process = spawn("web", argv, self.service_env(overrides), self.log_dir)
+        base = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            import httpx
+
+            if not process.alive():
+                pytest.fail(f"gunicorn exited:\n{process.output()}")
+            try:
+                return httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(up, timeout=60, what="gunicorn to serve /healthz")
+        return process, base
+
+
+# --- a site's callback receiver ---------------------------------------------------------
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server standing in for the publishing site's callback endpoint.
+
+    ``fail_first`` answers 503 to that many requests before accepting. ``accepted`` holds the
+    requests answered 2xx, ``attempts`` every request.
+    """
+
+    fail_first: int = 0
+    attempts: list[Received] = field(default_factory=list)
+    accepted: list[Received] = field(default_factory=list)
+    server: Any = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/moderation-events"
+
+    def start(self) -> Receiver:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                item = Received(dict(self.headers.items()), self.rfile.read(length))
+                receiver.attempts.append(item)
+                if len(receiver.attempts) <= receiver.fail_first:
+                    self.send_response(503)
+                else:
+                    receiver.accepted.append(item)
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def verified_events(self, secret: str) -> list[dict[str, Any]]:
+        """Accepted events whose signature checks out with ``secret`` (as a site would)."""
+        out = []
+        for item in self.accepted:
+            ts = item.headers["X-Moderation-Timestamp"]
+            expected = "sha256=" + hmac.new(
+                secret.encode(), ts.encode() + b"." + item.body, hashlib.sha256
+            ).hexdigest()
+            assert hmac.compare_digest(expected, item.headers["X-Moderation-Signature"])
+            out.append(item.json)
+        return out

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation.config import ConfigError, embedded_secret_key, load_settings
+
+
+def test_defaults_are_embedded() -> None:
+    settings = load_settings(environ={})
+    assert settings.embedded
+    assert settings.broker_url == "memory://"
+    assert settings.resolved_database_url().startswith("sqlite:///")
+    assert settings.max_text_chars == 10_000
+
+
+def test_environment_layers_and_aliases() -> None:
+    settings = load_settings(
+        environ={
+            "DATABASE_URL": "postgres://u:p@db/x",
+            "REDIS_URL": "redis://r:6379/0",
+            "MODERATION_SECRET_KEY": "k" * 32,
+            "MODERATION_MAX_TEXT_CHARS": "500",
+        }
+    )
+    assert not settings.embedded
+    assert settings.resolved_database_url() == "postgresql+psycopg://u:p@db/x"
+    assert settings.max_text_chars == 500
+
+
+def test_prefixed_variable_wins_over_alias_and_overrides_win_over_env() -> None:
+    env = {"DATABASE_URL": "sqlite:///a.db", "MODERATION_DATABASE_URL": "sqlite:///b.db"}
+    assert load_settings(environ=env).database_url == "sqlite:///b.db"
+    assert load_settings({"database_url": "sqlite:///c.db"}, environ=env).database_url == (
+        "sqlite:///c.db"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MODERATION_MAX_TEXT_CHARS": "lots"}, "MODERATION_MAX_TEXT_CHARS"),
+        ({"MODERATION_MAX_TEXT_CHARS": "0"}, "MODERATION_MAX_TEXT_CHARS"),
+        ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL"),
+        ({"MODERATION_SIGNATURE_TOLERANCE_SECONDS": "-5"}, "MODERATION_SIGNATURE_TOLERANCE"),
+        ({"MODERATION_NO_SUCH_THING": "1"}, None),  # unknown variables are ignored
+        ({"REDIS_URL": "redis://x"}, "MODERATION_SECRET_KEY"),  # production needs a key
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], named: str | None) -> None:
+    if named is None:
+        load_settings(environ=env)
+        return
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ=env)
+
+
+def test_settings_repr_hides_secrets() -> None:
+    settings = load_settings(
+        {"secret_key": "supersecretvalue", "database_url": "postgresql://u:hunter2@h/d"},
+        environ={},
+    )
+    assert "supersecretvalue" not in repr(settings)
+    assert "hunter2" not in repr(settings)
+
+
+def test_embedded_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
+    first = embedded_secret_key(tmp_path / "inst")
+    assert first == embedded_secret_key(tmp_path / "inst")
+    assert len(first) == 64
+    assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0
