@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from celery import Celery, Task
+from celery.beat import EmbeddedService
 from flask import Flask, current_app, has_app_context
 from kombu import Queue
 
@@ -102,10 +103,12 @@ def start_embedded_worker(celery: Celery) -> threading.Thread:
         without_heartbeat=True,
         without_mingle=True,
         without_gossip=True,
-        beat=True,  # the sweeper's schedule runs in-process too
         loglevel=logging.getLevelName(logging.getLogger().level),
     )
     thread = threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True)
     thread.start()
-    log.info("embedded Celery worker started")
+    # The periodic jobs (sweeper, callback retries) in a thread too: a beat *process* could
+    # not reach the in-memory transport.
+    EmbeddedService(celery, thread=True).start()
+    log.info("embedded Celery worker and beat started")
     return thread

@@ -109,7 +109,7 @@ class Settings(BaseModel):
 
     @property
     def broker_url(self) -> str:
-        return self.redis_url or "memory://"
+        return self.redis_url or "memory://localhost/"
 
     def resolved_instance_path(self) -> Path:
         return self.instance_path or PROJECT_ROOT / "instance"

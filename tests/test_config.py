@@ -10,7 +10,7 @@ from moderation.config import ConfigError, embedded_secret_key, load_settings
 def test_defaults_are_embedded() -> None:
     settings = load_settings(environ={})
     assert settings.embedded
-    assert settings.broker_url == "memory://"
+    assert settings.broker_url == "memory://localhost/"
     assert settings.resolved_database_url().startswith("sqlite:///")
     assert settings.max_text_chars == 10_000
 

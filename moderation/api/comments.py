@@ -87,7 +87,10 @@ def create_comment() -> tuple[Response, int]:
             f"text has {len(payload.text)} characters; the limit is {settings.max_text_chars}",
             fields=[{"field": "text", "problem": f"longer than {settings.max_text_chars}"}],
         )
-    comment, created = intake.store_comment(site, payload, utcnow())
+    policy_version = state.policies().for_site(site.name).version
+    comment, created = intake.store_comment(
+        site, payload, utcnow(), policy_version=policy_version
+    )
     if not created:
         return jsonify(comment_body(comment, site)), 200
     if comment.status != CommentStatus.PENDING:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import yaml
 from pydantic import (
@@ -27,6 +27,9 @@ from pydantic import (
 )
 
 from moderation.scoring.types import Category, Severity
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class PolicyError(ValueError):
@@ -107,7 +110,7 @@ class TrustedAuthors(AuthorTier):
 
 class Authors(_Strict):
     strike_window_days: float = Field(default=30, gt=0)
-    strike_weights: dict[Category, float] = Field(default_factory=dict)
+    strike_weights: dict[Category, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
     severe_multiplier: float = Field(
         default=2.0, ge=1.0, description="Weight factor when a severe rule term caused it."
     )
@@ -133,22 +136,25 @@ class Policy(_Strict):
 
     name: str = Field(min_length=1, max_length=64)
     categories: dict[Category, Thresholds]
-    rule_scores: dict[Severity, float]
+    rule_scores: dict[Severity, Probability]
     spam: SpamRules = Field(default_factory=SpamRules)
     authors: Authors = Field(default_factory=Authors)
 
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        missing = [str(c) for c in Category if c not in self.categories]
+    @field_validator("categories")
+    @classmethod
+    def _every_category(cls, value: dict[Category, Thresholds]) -> dict[Category, Thresholds]:
+        missing = [str(c) for c in Category if c not in value]
         if missing:
-            raise ValueError(f"categories: missing {', '.join(missing)}")
-        missing = [str(s) for s in Severity if s not in self.rule_scores]
+            raise ValueError(f"missing {', '.join(missing)}")
+        return value
+
+    @field_validator("rule_scores")
+    @classmethod
+    def _every_severity(cls, value: dict[Severity, float]) -> dict[Severity, float]:
+        missing = [str(s) for s in Severity if s not in value]
         if missing:
-            raise ValueError(f"rule_scores: missing {', '.join(missing)}")
-        for severity, score in self.rule_scores.items():
-            if not 0.0 <= score <= 1.0:
-                raise ValueError(f"rule_scores.{severity}: must be between 0 and 1")
-        return self
+            raise ValueError(f"missing {', '.join(missing)}")
+        return value
 
     @property
     def version(self) -> str:

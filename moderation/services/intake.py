@@ -22,7 +22,9 @@ def find_comment(site: Site, external_id: str) -> Comment | None:
     ).scalar_one_or_none()
 
 
-def store_comment(site: Site, payload: CommentIn, now: datetime) -> tuple[Comment, bool]:
+def store_comment(
+    site: Site, payload: CommentIn, now: datetime, *, policy_version: str
+) -> tuple[Comment, bool]:
     """Store ``payload`` and commit. Returns ``(comment, created)``.
 
     A repeat of a stored (site, comment_id) returns the stored comment untouched with
@@ -59,6 +61,7 @@ def store_comment(site: Site, payload: CommentIn, now: datetime) -> tuple[Commen
         comment.reasons = [refusal.to_dict()]
         comment.decided_at = now
         comment.decided_by = POLICY_ACTOR
+        comment.policy_version = policy_version
     try:
         with db.session.begin_nested():
             db.session.add(comment)

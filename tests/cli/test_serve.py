@@ -1,0 +1,63 @@
+"""The README's quick start: `moderation serve` on the embedded default (SQLite, tasks
+in-process), as a newcomer runs it, over real HTTP."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support import Services, comment_payload, encode, free_port, signed, spawn, wait_until
+
+
+def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Services) -> None:
+    port = free_port()
+    env = {
+        "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODERATION_DATABASE_URL": "",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "MODERATION_REDIS_URL": "",
+        "MODERATION_SECRET_KEY": "",
+    }
+    process = spawn(
+        "serve",
+        [sys.executable, "-m", "moderation.cli", "serve", "--port", str(port)],
+        env,
+        services.log_dir,
+    )
+    try:
+        found = wait_until(
+            lambda: re.search(r"\n  ([0-9a-f]{64})\n", process.output()) or not process.alive(),
+            timeout=60,
+            what="the development site's secret",
+        )
+        assert process.alive(), process.output()
+        assert "moderation sign --site dev" in process.output()
+        secret = found.group(1)  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, what="the server")
+        assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+
+        body = encode(comment_payload(site="dev", text="You are a f*cking disgrace."))
+        response = httpx.post(f"{base}/api/v1/comments", content=body, headers=signed(secret, body))
+        assert response.status_code == 202, response.text
+
+        def decision() -> str | None:
+            got = httpx.get(f"{base}/api/v1/comments/dev/c-1", headers=signed(secret, b""))
+            value: str | None = got.json()["decision"]
+            return value
+
+        assert wait_until(decision, timeout=60, what="a decision") == "reject"
+        assert (tmp_path / "instance" / "moderation.sqlite3").exists()
+    finally:
+        process.stop()
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
