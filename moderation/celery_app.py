@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from celery import Celery, Task
 from celery.beat import EmbeddedService
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from flask import Flask, current_app, has_app_context
 from kombu import Queue
 
 from moderation.config import Settings
+from moderation.metrics import TASK_LATENCY
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +81,42 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.config_from_object(celery_config(settings))
     celery.set_default()
+    celery.flask_app = app  # for worker signal handlers
     import moderation.tasks  # noqa: F401  (registers the shared tasks with this app)
 
     app.extensions["celery"] = celery
     return celery
+
+
+_task_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _task_prerun(task_id: str | None = None, **_: object) -> None:
+    if task_id:
+        _task_started[task_id] = time.perf_counter()
+
+
+@task_postrun.connect
+def _task_postrun(task_id: str | None = None, task: Task | None = None, **_: object) -> None:
+    started = _task_started.pop(task_id or "", None)
+    if started is not None and task is not None:
+        TASK_LATENCY.labels(task.name).observe(time.perf_counter() - started)
+
+
+@worker_process_init.connect
+def _warm_up(**_: object) -> None:
+    """Each worker process builds its scoring pipeline (rules + model) before its first task,
+    so no comment waits for the model to load. Lazy: at process start, never at import."""
+    from celery import current_app as celery_current
+
+    flask_app = getattr(celery_current, "flask_app", None)
+    if flask_app is None:
+        return
+    from moderation import state
+
+    with flask_app.app_context():
+        state.pipeline()
 
 
 def get_celery() -> Celery:

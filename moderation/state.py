@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from moderation.config import Settings
 from moderation.policy.loader import PolicySet
 from moderation.scoring.pipeline import Pipeline, get_pipeline
+from moderation.services.ratelimit import IntakeLimiter
 
 
 def settings(app: Flask | None = None) -> Settings:
@@ -16,6 +17,11 @@ def settings(app: Flask | None = None) -> Settings:
 
 def policies(app: Flask | None = None) -> PolicySet:
     value: PolicySet = (app or current_app).extensions["moderation.policies"]
+    return value
+
+
+def limiter(app: Flask | None = None) -> IntakeLimiter:
+    value: IntakeLimiter = (app or current_app).extensions["moderation.limiter"]
     return value
 
 

@@ -9,4 +9,4 @@ from moderation.api.errors import register_error_handlers
 bp = Blueprint("api", __name__)
 register_error_handlers(bp)
 
-from moderation.api import comments  # noqa: E402,F401  (routes attach to bp)
+from moderation.api import comments, openapi  # noqa: E402,F401  (routes attach to bp)

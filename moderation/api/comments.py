@@ -87,9 +87,20 @@ def create_comment() -> tuple[Response, int]:
             f"text has {len(payload.text)} characters; the limit is {settings.max_text_chars}",
             fields=[{"field": "text", "problem": f"longer than {settings.max_text_chars}"}],
         )
-    policy_version = state.policies().for_site(site.name).version
+    stored = intake.find_comment(site, payload.comment_id)
+    if stored is not None:
+        return jsonify(comment_body(stored, site)), 200
+    policy = state.policies().for_site(site.name)
+    refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
+    if refusal is not None:
+        raise APIError(
+            429,
+            "rate_limited",
+            f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
+            headers={"Retry-After": str(refusal.retry_after)},
+        )
     comment, created = intake.store_comment(
-        site, payload, utcnow(), policy_version=policy_version
+        site, payload, utcnow(), policy_version=policy.version
     )
     if not created:
         return jsonify(comment_body(comment, site)), 200

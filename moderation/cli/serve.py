@@ -118,11 +118,30 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
 @click.command(
     "worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve this machine's worker metrics for Prometheus (needs PROMETHEUS_MULTIPROC_DIR).",
+)
 @click.pass_context
-def worker_command(ctx: click.Context) -> None:
+def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
     """Start a Celery worker (production mode). Extra arguments go to `celery worker`."""
+    import os
+
     app = _create_app()
     celery = app.extensions["celery"]
+    if metrics_port is not None:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            raise click.ClickException(
+                "--metrics-port needs PROMETHEUS_MULTIPROC_DIR (an empty directory shared by "
+                "the worker's processes) in the environment"
+            )
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(metrics_port, registry=registry)
     argv = ["worker", "--loglevel", "INFO", *ctx.args]
     celery.worker_main(argv)
 

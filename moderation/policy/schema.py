@@ -64,6 +64,25 @@ class SpamRules(_Strict):
     excess_links_score: float = Field(default=0.6, ge=0.0, le=1.0)
 
 
+class RateLimits(_Strict):
+    """Intake limits in the ``limits`` notation ("10/minute;100/hour"); empty = unlimited."""
+
+    site: str = ""
+    author: str = ""
+
+    @field_validator("site", "author")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        if value:
+            from limits import parse_many
+
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate like '10/minute;100/hour'") from None
+        return value
+
+
 class LadderStep(_Strict):
     """At ``strikes`` or more active strike weight, apply ``sanction`` (``days`` for suspend)."""
 
@@ -139,6 +158,7 @@ class Policy(_Strict):
     rule_scores: dict[Severity, Probability]
     spam: SpamRules = Field(default_factory=SpamRules)
     authors: Authors = Field(default_factory=Authors)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
     @field_validator("categories")
     @classmethod

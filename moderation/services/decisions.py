@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
+from moderation import metrics
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Decision, StrikeSpec, decide
 from moderation.policy.ladder import next_status
@@ -87,6 +88,10 @@ def score_comment(
         )
         _apply_ladder(author, comment, policy.authors, decision.strike, now, policy.version)
     db.session.commit()
+    metrics.DECISIONS.labels(decision.outcome.value, "policy").inc()
+    for category in decision.categories:
+        metrics.DECISION_CATEGORIES.labels(category.value, decision.outcome.value).inc()
+    metrics.DECISION_LATENCY.observe(max((now - comment.received_at).total_seconds(), 0.0))
     log.info(
         "comment decided",
         extra={"comment_id": comment_id, "decision": str(decision.outcome)},

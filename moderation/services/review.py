@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from moderation import metrics
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
 from moderation.policy.ladder import StatusChange, lifted_status, next_status
@@ -128,6 +129,7 @@ def _change_outcome(
                     policy_version=policy.version,
                 )
 
+    metrics.DECISIONS.labels(outcome.value, "moderator").inc()
     appeal = comment.appeal_state == "pending"
     if appeal:
         comment.appeal_state = "overturned" if outcome is Outcome.PUBLISH else "upheld"

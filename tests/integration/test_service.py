@@ -12,7 +12,7 @@ from flask import Flask
 from moderation.extensions import db
 from moderation.tables import Author, Comment
 from tests.integration.conftest import Stack
-from tests.support import comment_payload, encode, signed, wait_until
+from tests.support import Process, comment_payload, encode, signed, wait_until
 
 
 def post(stack: Stack, secret: str, payload: dict[str, Any]) -> httpx.Response:
@@ -33,10 +33,10 @@ def decided(stack: Stack, secret: str, comment_id: str) -> dict[str, Any] | None
     return body if body["status"] != "pending" else None
 
 
-def worker_saw(stack: Stack, comment_pk: int) -> int:
+def worker_saw(worker: Process, comment_pk: int) -> int:
     """How many times the worker finished scoring this comment (from its JSON log lines)."""
     count = 0
-    for line in stack.worker.output().splitlines():
+    for line in worker.output().splitlines():
         if not line.startswith("{"):
             continue
         entry = json.loads(line)
@@ -63,7 +63,7 @@ def test_signed_comment_reaches_a_stored_decision(
         assert comment is not None
         assert comment.score_attempts == 1
         assert comment.author.rejected_count == 1
-    assert worker_saw(stack, pk) == 1
+    assert worker_saw(stack.worker, pk) == 1
 
 
 def test_duplicate_post_is_not_scored_twice(
@@ -80,7 +80,7 @@ def test_duplicate_post_is_not_scored_twice(
     # A later comment is decided after any stray duplicate task would have been.
     post(stack, secret, comment_payload(comment_id="e2e-after"))
     wait_until(lambda: decided(stack, secret, "e2e-after"), timeout=60, what="a decision")
-    assert worker_saw(stack, first.json()["id"]) == 1
+    assert worker_saw(stack.worker, first.json()["id"]) == 1
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(Comment.id))).scalar_one() == 2
 
@@ -101,8 +101,8 @@ def test_blocked_author_is_rejected_without_a_task(
     # Another author's comment goes through the same queue afterwards.
     post(stack, secret, comment_payload(comment_id="b-3", author={"id": "someone-else"}))
     wait_until(lambda: decided(stack, secret, "b-3"), timeout=60, what="a decision")
-    assert worker_saw(stack, first.json()["id"]) == 1
-    assert worker_saw(stack, refused.json()["id"]) == 0
+    assert worker_saw(stack.worker, first.json()["id"]) == 1
+    assert worker_saw(stack.worker, refused.json()["id"]) == 0
 
 
 def test_readiness_reports_database_and_broker(stack: Stack) -> None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 846d8871fc61
+Revision ID: 5d45b11ddff9
 Revises: 
-Create Date: 2026-11-28 16:38:06.613289
+Create Date: 2026-11-28 16:59:03.197666
 
 """
 from alembic import op
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('callback_url', sa.String(length=2048), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('coral_signing_secret', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('name', name=op.f('uq_sites_name'))
     )

@@ -1,0 +1,77 @@
+"""Intake rate limits per site and per author, shared by every web process via Redis.
+
+Built on the ``limits`` library (the one Flask-Limiter uses), with a sliding-window counter.
+Limits come from the site's policy (``rate_limits``). If the store is unreachable the check
+fails open — the comment is accepted and a warning logged — because refusing every comment
+while Redis restarts would lose more than a missed limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from moderation.policy.schema import RateLimits
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    scope: str  # "site" or "author"
+    limit: str
+    retry_after: int  # seconds
+
+
+class IntakeLimiter:
+    def __init__(self, storage_uri: str) -> None:
+        self._uri = storage_uri
+        self._lock = threading.Lock()
+        self._limiter: SlidingWindowCounterRateLimiter | None = None
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+
+    def _strategy(self) -> SlidingWindowCounterRateLimiter:
+        with self._lock:
+            if self._limiter is None:  # connect on first use, never at start-up
+                storage: Storage = storage_from_string(
+                    self._uri, socket_connect_timeout=0.5, socket_timeout=0.5
+                ) if self._uri.startswith("redis") else storage_from_string(self._uri)
+                self._limiter = SlidingWindowCounterRateLimiter(storage)
+            return self._limiter
+
+    def _items(self, spec: str) -> list[RateLimitItem]:
+        items = self._parsed.get(spec)
+        if items is None:
+            items = self._parsed[spec] = list(parse_many(spec)) if spec else []
+        return items
+
+    def check(self, limits: RateLimits, site: str, author: str) -> Refusal | None:
+        """Count this request against the site's and the author's limits.
+
+        Returns a :class:`Refusal` when a limit is exhausted (nothing is counted then).
+        """
+        scopes = [
+            ("site", limits.site, (site,)),
+            ("author", limits.author, (site, author)),
+        ]
+        try:
+            strategy = self._strategy()
+            for scope, spec, keys in scopes:
+                for item in self._items(spec):
+                    if not strategy.test(item, scope, *keys):
+                        reset = strategy.get_window_stats(item, scope, *keys).reset_time
+                        wait = max(1, math.ceil(reset - time.time()))
+                        return Refusal(scope, str(item), wait)
+            for scope, spec, keys in scopes:
+                for item in self._items(spec):
+                    strategy.hit(item, scope, *keys)
+        except Exception as exc:  # noqa: BLE001 - fail open on any storage failure, logged
+            log.warning("rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__})
+        return None

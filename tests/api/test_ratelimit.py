@@ -1,0 +1,85 @@
+"""Intake rate limits: per author and per site, 429 with Retry-After, nothing stored."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from moderation.extensions import db
+from moderation.services.ratelimit import IntakeLimiter
+from moderation.tables import Comment
+from tests.support import ROOT, comment_payload, encode, make_site, signed
+
+
+@pytest.fixture
+def limited_app(settings_overrides: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "sites").mkdir(exist_ok=True)
+    (config / "sites" / "news.yaml").write_text(
+        'rate_limits: {site: "5/minute", author: "3/minute"}\n'
+    )
+    from moderation.app import create_app
+
+    app = create_app({**settings_overrides, "config_dir": str(config)})
+    yield app
+    with app.app_context():
+        from tests.conftest import _empty_all_tables
+
+        _empty_all_tables(db.engine)
+
+
+def post(client: FlaskClient, secret: str, comment_id: str, author: str) -> Any:
+    body = encode(comment_payload(comment_id=comment_id, author={"id": author}))
+    return client.post("/api/v1/comments", data=body, headers=signed(secret, body))
+
+
+def count(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.execute(sa.select(sa.func.count(Comment.id))).scalar_one())
+
+
+def test_author_and_site_limits(limited_app: Flask) -> None:
+    _, secret = make_site(limited_app, "news")
+    client = limited_app.test_client()
+    assert [post(client, secret, f"a{n}", "flooder").status_code for n in range(3)] == [202] * 3
+    refused = post(client, secret, "a3", "flooder")
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert "author" in refused.json["error"]["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Someone else is not slowed by the flooder...
+    assert post(client, secret, "b0", "calm-reader").status_code == 202
+    assert post(client, secret, "b1", "calm-reader").status_code == 202
+    # ...until the whole site reaches its limit.
+    site_refusal = post(client, secret, "c0", "third-reader")
+    assert site_refusal.status_code == 429
+    assert "site" in site_refusal.json["error"]["message"]
+    assert count(limited_app) == 5
+    # A retry of an already stored comment is answered from the store, not refused.
+    assert post(client, secret, "a0", "flooder").status_code == 200
+
+
+def test_unreachable_store_fails_open(limited_app: Flask) -> None:
+    from moderation.policy.schema import RateLimits
+
+    limiter = IntakeLimiter("redis://127.0.0.1:1/0")
+    assert limiter.check(RateLimits(site="1/minute", author="1/minute"), "s", "a") is None
+    assert limiter.check(RateLimits(site="1/minute", author="1/minute"), "s", "a") is None
+
+
+def test_other_sites_keep_the_defaults(limited_app: Flask) -> None:
+    _, secret = make_site(limited_app, "gazette")
+    client = limited_app.test_client()
+    codes = []
+    for n in range(4):
+        body = encode(comment_payload(site="gazette", comment_id=f"g{n}", author={"id": "x"}))
+        codes.append(client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code)
+    assert codes == [202] * 4
