@@ -8,6 +8,7 @@ from moderation.config import Settings
 from moderation.policy.loader import PolicySet
 from moderation.scoring.pipeline import Pipeline, get_pipeline
 from moderation.services.ratelimit import IntakeLimiter
+from moderation.services.sites import SiteCache
 
 
 def settings(app: Flask | None = None) -> Settings:
@@ -22,6 +23,11 @@ def policies(app: Flask | None = None) -> PolicySet:
 
 def limiter(app: Flask | None = None) -> IntakeLimiter:
     value: IntakeLimiter = (app or current_app).extensions["moderation.limiter"]
+    return value
+
+
+def site_cache(app: Flask | None = None) -> SiteCache:
+    value: SiteCache = (app or current_app).extensions["moderation.site_cache"]
     return value
 
 

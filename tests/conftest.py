@@ -128,3 +128,9 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def stack_overrides(settings_overrides: dict[str, Any], redis_server: str) -> dict[str, Any]:
+    """Settings for real service processes: the session database plus a private Redis."""
+    return {**settings_overrides, "redis_url": redis_server}

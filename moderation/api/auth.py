@@ -9,21 +9,14 @@ from flask import request
 
 from moderation import state
 from moderation.api.errors import unauthorized
-from moderation.services.sites import get_site
+from moderation.services.sites import SiteRef
 from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from moderation.tables import Site, utcnow
+from moderation.tables import utcnow
 
 _DECOY_SECRET = secrets.token_hex(32)
 
 
-def authenticate(site_name: object, body: bytes) -> Site:
-    """The site whose secret signed this request; raises 401 otherwise.
-
-    Unknown site, missing headers, stale timestamp and wrong signature all give the same
-    answer, so a caller cannot probe which site names exist.
-    """
-    settings = state.settings()
-    site = get_site(site_name) if isinstance(site_name, str) and len(site_name) <= 64 else None
+def _verified(site: SiteRef | None, body: bytes, tolerance: int) -> bool:
     # An unknown site is checked against a throw-away secret so it costs the same time.
     valid = site.valid_secrets(utcnow()) if site is not None else [_DECOY_SECRET]
     ok = verify(
@@ -32,8 +25,28 @@ def authenticate(site_name: object, body: bytes) -> Site:
         request.headers.get(SIGNATURE_HEADER),
         body,
         now=time.time(),
-        tolerance=settings.signature_tolerance_seconds,
+        tolerance=tolerance,
     )
-    if not ok or site is None:
+    return ok and site is not None
+
+
+def authenticate(site_name: object, body: bytes) -> SiteRef:
+    """The site whose secret signed this request; raises 401 otherwise.
+
+    Unknown site, missing headers, stale timestamp and wrong signature all give the same
+    answer, so a caller cannot probe which site names exist.
+    """
+    if not isinstance(site_name, str) or len(site_name) > 64:
+        _verified(None, body, 0)
         raise unauthorized()
-    return site
+    cache = state.site_cache()
+    tolerance = state.settings().signature_tolerance_seconds
+    site = cache.get(site_name)
+    if _verified(site, body, tolerance):
+        assert site is not None
+        return site
+    site = cache.refresh(site_name)  # a new site or a just-rotated secret
+    if _verified(site, body, tolerance):
+        assert site is not None
+        return site
+    raise unauthorized()

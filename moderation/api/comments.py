@@ -16,7 +16,8 @@ from moderation.api.errors import APIError
 from moderation.schemas import AppealIn, CommentIn, field_errors
 from moderation.services import intake, review
 from moderation.services.dispatch import enqueue_scoring
-from moderation.tables import Comment, CommentStatus, Site, utcnow
+from moderation.services.sites import SiteLike
+from moderation.tables import Comment, CommentStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def read_json_object() -> tuple[bytes, dict[str, Any]]:
     return body, data
 
 
-def comment_body(comment: Comment, site: Site) -> dict[str, Any]:
+def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
     return {
         "id": comment.id,
         "site": site.name,
@@ -62,7 +63,7 @@ def comment_body(comment: Comment, site: Site) -> dict[str, Any]:
     }
 
 
-def status_url(site: Site, comment: Comment) -> str:
+def status_url(site: SiteLike, comment: Comment) -> str:
     return url_for(
         "api.get_comment", site=site.name, comment_id=comment.external_id, _external=True
     )

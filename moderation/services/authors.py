@@ -5,40 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from moderation.schemas import AuthorIn
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, StrikeSpec
 from moderation.policy.ladder import StatusChange
 from moderation.policy.schema import Authors
 from moderation.services import audit, events
 from moderation.tables import Author, AuthorAction, Comment, Site, Strike
-
-
-def get_or_create_author(site: Site, author_in: AuthorIn, now: datetime) -> Author:
-    """The site's record for this author, created on first sight; safe under concurrency."""
-    query = sa.select(Author).where(
-        Author.site_id == site.id, Author.external_id == author_in.id
-    )
-    author = db.session.execute(query).scalar_one_or_none()
-    if author is None:
-        try:
-            with db.session.begin_nested():
-                author = Author(
-                    site_id=site.id,
-                    external_id=author_in.id,
-                    name=author_in.name,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-                db.session.add(author)
-        except IntegrityError:  # created concurrently by another request
-            author = db.session.execute(query).scalar_one()
-    if author_in.name and author.name != author_in.name:
-        author.name = author_in.name
-    author.last_seen_at = now
-    return author
 
 
 def active_strikes(author: Author, now: datetime) -> float:

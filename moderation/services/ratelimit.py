@@ -55,23 +55,24 @@ class IntakeLimiter:
     def check(self, limits: RateLimits, site: str, author: str) -> Refusal | None:
         """Count this request against the site's and the author's limits.
 
-        Returns a :class:`Refusal` when a limit is exhausted (nothing is counted then).
+        Returns a :class:`Refusal` for the first exhausted limit. One round trip per limit:
+        each is counted with ``hit`` (no separate test), so a refused request may have been
+        counted against the limits checked before the one that refused it.
         """
+        # The author first: a flooder's refused requests then never eat into the site's
+        # allowance, so other authors are not slowed down by them.
         scopes = [
-            ("site", limits.site, (site,)),
             ("author", limits.author, (site, author)),
+            ("site", limits.site, (site,)),
         ]
         try:
             strategy = self._strategy()
             for scope, spec, keys in scopes:
                 for item in self._items(spec):
-                    if not strategy.test(item, scope, *keys):
+                    if not strategy.hit(item, scope, *keys):
                         reset = strategy.get_window_stats(item, scope, *keys).reset_time
                         wait = max(1, math.ceil(reset - time.time()))
                         return Refusal(scope, str(item), wait)
-            for scope, spec, keys in scopes:
-                for item in self._items(spec):
-                    strategy.hit(item, scope, *keys)
         except Exception as exc:  # noqa: BLE001 - fail open on any storage failure, logged
             log.warning("rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__})
         return None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 from datetime import datetime, timedelta
 
@@ -90,3 +94,70 @@ def set_callback_url(site: Site, url: str | None, *, actor: str) -> None:
     site.callback_url = validate_callback_url(url) if url else None
     _audit(actor, "site.updated", site, callback_url=site.callback_url)
     db.session.commit()
+
+
+class SiteLike(Protocol):
+    """A site as the intake needs it: a :class:`~moderation.tables.Site` or a :class:`SiteRef`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRef:
+    """What the hot path needs of a site: its id, name and signing secrets."""
+
+    id: int
+    name: str
+    secrets: tuple[tuple[str, datetime | None], ...]
+    fetched_at: float
+
+    def valid_secrets(self, now: datetime) -> list[str]:
+        return [secret for secret, expires in self.secrets if expires is None or expires > now]
+
+
+class SiteCache:
+    """Per-process cache of sites and secrets, so a signed request costs no query.
+
+    Entries live ``ttl`` seconds. A request whose signature fails against a cached entry
+    older than ``recheck`` seconds is checked again against the database, so a new site or
+    a rotated secret works at once; expiries (rotation grace) are applied at check time.
+    Unknown names are cached too, which keeps floods of forged site names off the database.
+    """
+
+    def __init__(self, ttl: float = 10.0, recheck: float = 1.0) -> None:
+        self.ttl = ttl
+        self.recheck = recheck
+        self._entries: dict[str, SiteRef | None] = {}
+        self._fetched: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, *, stale_after: float | None = None) -> SiteRef | None:
+        limit = self.ttl if stale_after is None else stale_after
+        now = time.monotonic()
+        with self._lock:
+            if name in self._entries and now - self._fetched[name] < limit:
+                return self._entries[name]
+        site = get_site(name)
+        ref = None
+        if site is not None:
+            ref = SiteRef(
+                id=site.id,
+                name=site.name,
+                secrets=tuple((s.secret, s.expires_at) for s in site.secrets),
+                fetched_at=now,
+            )
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+                self._fetched.clear()
+            self._entries[name] = ref
+            self._fetched[name] = now
+        return ref
+
+    def refresh(self, name: str) -> SiteRef | None:
+        """Re-read ``name`` unless it was read within ``recheck`` seconds."""
+        return self.get(name, stale_after=self.recheck)

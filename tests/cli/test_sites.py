@@ -61,6 +61,13 @@ def test_rotation_keeps_both_secrets_valid_during_the_grace(
     # `moderation sign` (and the callbacks) use the newest secret.
     assert _post(client, app, encode(comment_payload(comment_id="r9"))) in (201, 202)
     invoke(app, "site", "rotate-secret", "news", "--grace-hours", "0")
+    # Each process caches site secrets for a few seconds (SiteCache.ttl): an expired secret
+    # is refused once the entry is re-read.
+    import time
+
+    cache = app.extensions["moderation.site_cache"]
+    cache.ttl = 0.2
+    time.sleep(0.3)
     body = encode(comment_payload(comment_id="late"))
     assert client.post("/api/v1/comments", data=body, headers=signed(old, body)).status_code == 401
     with app.app_context():

@@ -21,11 +21,6 @@ class Stack:
 
 
 @pytest.fixture
-def stack_overrides(settings_overrides: dict[str, Any], redis_server: str) -> dict[str, Any]:
-    return {**settings_overrides, "redis_url": redis_server}
-
-
-@pytest.fixture
 def stack(
     services: Services, stack_overrides: dict[str, Any], site: tuple[str, str]
 ) -> Iterator[Stack]:
