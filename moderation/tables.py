@@ -75,6 +75,9 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # integrations: the signing secret of the site's Coral external moderation phase
+    # ("empsec_…", copied from Coral's admin). Stored as given: HMAC needs the key itself.
+    coral_signing_secret: Mapped[str | None] = mapped_column(sa.String(128))
 
     secrets: Mapped[list[SiteSecret]] = relationship(
         back_populates="site", cascade="all, delete-orphan", order_by="SiteSecret.id"

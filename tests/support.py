@@ -244,7 +244,8 @@ class Services:
         """A real gunicorn serving the app factory; returns (process, base URL)."""
         port = free_port()
         argv = [
-            sys.executable, "-m", "gunicorn", "moderation.app:create_app()",
+            sys.executable, "-m", "gunicorn", "-c", "python:moderation.gunicorn_conf",
+            "moderation.app:create_app()",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--worker-class", "gthread", "--threads", "4",
         ]

@@ -70,7 +70,10 @@ def register_error_handlers(bp: Blueprint) -> None:
 def _wants_json() -> bool:
     from flask import request
 
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
+    return request.path.startswith(("/api/", "/v1alpha1/", "/integrations/")) or request.path in (
+        "/healthz",
+        "/readyz",
+    )
 
 
 def register_app_error_handlers(app: Flask) -> None:

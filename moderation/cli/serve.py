@@ -101,6 +101,10 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
             self.cfg.set("graceful_timeout", 10)
+            from moderation import gunicorn_conf
+
+            self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
+            self.cfg.set("child_exit", gunicorn_conf.child_exit)
 
         def load(self) -> Any:
             # Runs in the gunicorn worker process: the app (and the embedded worker thread)

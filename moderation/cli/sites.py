@@ -107,3 +107,10 @@ def set_site(name: str, callback_url: str | None, no_callback: bool) -> None:
     except sites.SiteError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"site {name!r}: callback URL {site.callback_url or 'removed'}")
+
+
+# integrations: `site api-key …` (Perspective-compatible API) and `site coral-secret …`.
+from moderation.cli.integrations import api_key_group, coral_group  # noqa: E402
+
+site_group.add_command(api_key_group)
+site_group.add_command(coral_group)

@@ -29,14 +29,15 @@ def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Servi
         services.log_dir,
     )
     try:
-        found = wait_until(
-            lambda: re.search(r"\n  ([0-9a-f]{64})\n", process.output()) or not process.alive(),
+        wait_until(
+            lambda: "moderation sign --site dev" in process.output() or not process.alive(),
             timeout=60,
-            what="the development site's secret",
+            what="the secret and the instructions",
         )
         assert process.alive(), process.output()
-        assert "moderation sign --site dev" in process.output()
-        secret = found.group(1)  # type: ignore[union-attr]
+        found = re.search(r"\n  ([0-9a-f]{64})\n", process.output())
+        assert found is not None, process.output()
+        secret = found.group(1)
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, what="the server")
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"

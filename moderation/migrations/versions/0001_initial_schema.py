@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5d45b11ddff9
+Revision ID: bfad0359b38c
 Revises: 
-Create Date: 2026-11-28 16:59:03.197666
+Create Date: 2026-11-28 17:27:37.158135
 
 """
 from alembic import op

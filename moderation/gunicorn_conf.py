@@ -1,0 +1,38 @@
+"""Gunicorn hooks for the web processes (``gunicorn -c python:moderation.gunicorn_conf``).
+
+* Each worker builds the scoring pipeline (rules + classifier) in a background thread right
+  after it boots, so the first synchronous scoring request (Perspective, Coral) does not wait
+  for the model to load. It is still built once per process and never at import.
+* With ``PROMETHEUS_MULTIPROC_DIR`` set, a dead worker's metric files are retired.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def post_worker_init(worker: Any) -> None:
+    app = worker.wsgi
+
+    def warm_up() -> None:
+        from moderation import state
+
+        try:
+            with app.app_context():
+                state.pipeline()
+        except Exception:  # logged; the first request will try again and report properly
+            log.exception("scoring pipeline warm-up failed")
+
+    threading.Thread(target=warm_up, name="pipeline-warm-up", daemon=True).start()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
