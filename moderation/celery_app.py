@@ -16,7 +16,7 @@ from celery import Celery, Task
 from celery.beat import EmbeddedService
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from flask import Flask, current_app, has_app_context
-from kombu import Queue
+from kombu.entity import Queue
 
 from moderation.config import Settings
 from moderation.metrics import TASK_LATENCY

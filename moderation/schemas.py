@@ -23,15 +23,11 @@ def _storable(value: str) -> str:
     return value
 
 
-def _str(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(_storable),
-    ]
-
-
-Identifier = _str(255, 1)
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_storable)]
+Name = Annotated[str, StringConstraints(max_length=255), AfterValidator(_storable)]
+Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_storable)]
+Title = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_storable)]
+Message = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_storable)]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -45,13 +41,13 @@ class _In(BaseModel):
 
 class AuthorIn(_In):
     id: Identifier
-    name: _str(255) | None = None
+    name: Name | None = None
 
 
 class ArticleIn(_In):
     id: Identifier
-    url: _str(2048) | None = None
-    title: _str(1000) | None = None
+    url: Url | None = None
+    title: Title | None = None
 
 
 class CommentIn(_In):
@@ -66,7 +62,7 @@ class CommentIn(_In):
 
 
 class AppealIn(_In):
-    message: _str(2000) | None = Field(default=None)
+    message: Message | None = Field(default=None)
 
 
 def field_errors(exc: PydanticValidationError) -> list[dict[str, str]]:

@@ -30,7 +30,7 @@ def _record(description: str) -> dict[str, Any]:
     }
 
 
-_SIGNED = [{"timestamp": [], "signature": []}]
+_SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
 _PATH_PARAMS = [
     {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}},
     {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}},

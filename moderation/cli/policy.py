@@ -17,7 +17,7 @@ from moderation.cli.common import parse_moment
 from moderation.policy.backtest import Record, Report, simulate
 from moderation.policy.loader import load_policies, load_policy_file
 from moderation.policy.schema import Policy, PolicyError, read_yaml
-from moderation.scoring.types import Category, Match, Severity
+from moderation.scoring.types import Category, Match, ScoreResult, Severity
 from moderation.tables import Comment, CommentStatus, Site, utcnow
 
 
@@ -103,7 +103,7 @@ def file_records(source: IO[str]) -> list[Record]:
             raise click.ClickException(f"line {number}: {exc}") from None
         rows.append((number, item))
     to_score = [item["text"] for _, item in rows if "scores" not in item and "text" in item]
-    scored = iter([])
+    scored: Iterator[ScoreResult] = iter([])
     if to_score:
         settings = load_settings()
         pipeline = build_pipeline(settings.config_dir, settings.models_dir)

@@ -144,7 +144,7 @@ def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
         from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         start_http_server(metrics_port, registry=registry)
     argv = ["worker", "--loglevel", "INFO", *ctx.args]
     celery.worker_main(argv)

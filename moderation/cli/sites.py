@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import IO
 from datetime import timedelta
 
 import click
@@ -76,7 +77,7 @@ def rotate_secret(name: str, grace_hours: float) -> None:
 @click.option("--curl", is_flag=True, help="Print as curl -H arguments.")
 @click.argument("body", type=click.File("rb"), default="-")
 @with_appcontext
-def sign_command(site_name: str, curl: bool, body: click.utils.LazyFile) -> None:
+def sign_command(site_name: str, curl: bool, body: IO[bytes]) -> None:
     """Print the signature headers for the request BODY (a file, or - for stdin)."""
     try:
         site = sites.require_site(site_name)

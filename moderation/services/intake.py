@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, Outcome, Reason
 from moderation.schemas import AuthorIn, CommentIn
@@ -25,12 +26,10 @@ def _insert(model: type[Author] | type[Comment]) -> Any:
     """An INSERT that supports ``ON CONFLICT`` on this session's database."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only these two are supported
-        raise RuntimeError(f"unsupported database: {dialect}")
-    return insert(model)
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
 
 
 def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> Author:

@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
@@ -40,9 +41,12 @@ class IntakeLimiter:
     def _strategy(self) -> SlidingWindowCounterRateLimiter:
         with self._lock:
             if self._limiter is None:  # connect on first use, never at start-up
-                storage: Storage = storage_from_string(
-                    self._uri, socket_connect_timeout=0.5, socket_timeout=0.5
-                ) if self._uri.startswith("redis") else storage_from_string(self._uri)
+                options = (
+                    {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+                    if self._uri.startswith("redis")
+                    else {}
+                )
+                storage = cast(Storage, storage_from_string(self._uri, **options))
                 self._limiter = SlidingWindowCounterRateLimiter(storage)
             return self._limiter
 
