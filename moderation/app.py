@@ -34,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     register_security_headers(app)
+    register_metrics(app)
     return app
 
 
@@ -78,7 +79,7 @@ def check_scoring_config(settings: Settings) -> None:
         validate_config(settings.config_dir)
     except RuleConfigError as exc:
         raise ConfigError(str(exc)) from None
-    if default_model_path(settings.models_dir) is None and False:  # TODO(lead): restore
+    if default_model_path(settings.models_dir) is None:
         raise ConfigError(
             f"{settings.models_dir}: no classifier artefact found "
             "(set MODERATION_MODELS_DIR, or train one with `moderation train`)"
@@ -89,9 +90,13 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     from moderation.celery_app import celery_init_app
     from moderation.dashboard.auth import init_auth
     from moderation.database import init_database
+    from moderation.services.ratelimit import IntakeLimiter
+    from moderation.services.sites import SiteCache
 
     db.init_app(app)
     init_database(app)
+    app.extensions["moderation.limiter"] = IntakeLimiter(settings.redis_url or "memory://")
+    app.extensions["moderation.site_cache"] = SiteCache()
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
     )
@@ -103,9 +108,11 @@ def register_blueprints(app: Flask) -> None:
     from moderation.api import bp as api_bp
     from moderation.dashboard import register_dashboard
     from moderation.health import bp as health_bp
+    from moderation.integrations import register_integrations
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    register_integrations(app)  # /v1alpha1 (Perspective-compatible), /integrations/coral
     register_dashboard(app)  # /dashboard, and / redirects there
 
 
@@ -113,6 +120,12 @@ def register_error_pages(app: Flask) -> None:
     from moderation.api.errors import register_app_error_handlers
 
     register_app_error_handlers(app)
+
+
+def register_metrics(app: Flask) -> None:
+    from moderation.metrics import init_metrics
+
+    init_metrics(app)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -186,8 +186,6 @@ def queue_summary() -> QueueSummary:
             sa.func.min(Comment.received_at),
         ).where(Comment.status == CommentStatus.HELD)
     ).one()
-    if isinstance(oldest, str):  # SQLite returns the stored text for an aggregate
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
     return QueueSummary(int(size), int(appeals), oldest)
 
 

@@ -64,10 +64,6 @@ class Overview:
     total: int
     now: datetime
 
-    @property
-    def oldest_age(self) -> timedelta | None:
-        return self.now - self.queue.oldest if self.queue.oldest is not None else None
-
 
 def window(days: int, now: datetime) -> list[date]:
     days = max(1, min(days, MAX_DAYS))

@@ -9,7 +9,11 @@ from flask import Flask
 
 from moderation.services import users
 from moderation.tables import utcnow
+from tests.dashboard.seed import fast_password_hashing
 
+__all__ = ["fast_password_hashing"]
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 PASSWORD = "correct horse battery staple"
 
 
@@ -40,7 +44,7 @@ def test_lock_out_and_expiry(app: Flask) -> None:
     now = utcnow()
     with app.app_context():
         users.create_user("ann", PASSWORD, "moderator", actor="test", now=now)
-        for n in range(3):
+        for _n in range(3):
             result = users.authenticate("ann", "wrong", now=now, client="10.0.0.1", max_failures=3)
             assert result.user is None
         assert result.reason == "bad_password_locked"

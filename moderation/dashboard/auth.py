@@ -1,0 +1,180 @@
+"""Dashboard sign-in: sessions, roles, CSRF and the login rate limit.
+
+* **Roles.** Every dashboard view declares who may use it with :func:`requires`
+  (``public``, ``moderator`` or ``admin``; admins can do everything moderators can). The
+  blueprint's ``before_request`` hook (:func:`guard`) refuses a view that declares nothing,
+  so a forgotten decorator fails closed.
+* **Sessions.** Flask's signed cookie, HttpOnly and SameSite=Lax, valid for 12 hours. The
+  ``Secure`` flag is set per response when the request came over HTTPS — directly, or via
+  a proxy's ``X-Forwarded-Proto`` (:class:`~werkzeug.middleware.proxy_fix.ProxyFix` trusts
+  one proxy hop for the scheme only) — or always when ``SESSION_COOKIE_SECURE`` is true.
+  So plain-HTTP development logins work and production cookies never travel in clear.
+  The session's user id carries a fingerprint of the password hash: changing a password
+  (or deactivating the account) ends every other session at its next request.
+* **CSRF.** Flask-WTF checks a token on every state-changing dashboard request, from the
+  form field or, for ``fetch`` calls, the ``X-CSRFToken`` header. The signed JSON API has
+  no cookies and is not subject to it.
+* **Rate limit.** ``POST /login`` is limited per client address with Flask-Limiter, stored
+  in Redis when ``REDIS_URL`` is set (shared by every web process) and in memory otherwise;
+  independently, an account locks after repeated failures (:mod:`moderation.services.users`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, abort, current_app, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
+from flask_login import current_user  # type: ignore[import-untyped]
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from moderation.config import Settings
+from moderation.extensions import csrf, db, limiter, login_manager
+from moderation.services.users import actor_name, session_fingerprint
+from moderation.tables import User
+
+Role = Literal["public", "moderator", "admin"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOGIN_LIMIT = "10 per minute;100 per hour"
+SESSION_LIFETIME = timedelta(hours=12)
+_ROLE_ATTRIBUTE = "dashboard_role"
+
+
+@dataclass(frozen=True, slots=True)
+class Moderator:
+    """The signed-in dashboard user, as Flask-Login sees it (a snapshot of the row)."""
+
+    id: int
+    username: str
+    role: str
+    fingerprint: str
+
+    @classmethod
+    def from_row(cls, user: User) -> Moderator:
+        return cls(user.id, user.username, user.role, session_fingerprint(user))
+
+    @property
+    def actor(self) -> str:
+        return actor_name(self.username)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.fingerprint}"
+
+
+def current_moderator() -> Moderator:
+    """The signed-in user; only call from views that :func:`requires` a role."""
+    user = current_user._get_current_object()
+    assert isinstance(user, Moderator)
+    return user
+
+
+def load_moderator(session_id: str) -> Moderator | None:
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or fingerprint != session_fingerprint(user):
+        return None
+    return Moderator.from_row(user)
+
+
+def requires(role: Role) -> Callable[[F], F]:
+    """Declare who may use a view. Put it right below ``@bp.route``."""
+
+    def mark(view: F) -> F:
+        setattr(view, _ROLE_ATTRIBUTE, role)
+        return view
+
+    return mark
+
+
+def guard() -> ResponseReturnValue | None:
+    """The dashboard blueprint's ``before_request``: sign-in, role, then CSRF."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    role = getattr(view, _ROLE_ATTRIBUTE, None)
+    if role is None:
+        abort(403)  # a view that declares no role is refused (fails closed)
+    if role != "public":
+        if not current_user.is_authenticated:
+            return unauthorized()
+        if role == "admin" and not current_moderator().is_admin:
+            abort(403)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    return None
+
+
+def wants_fragment(req: Request | None = None) -> bool:
+    """The request comes from the dashboard's script and expects an HTML fragment."""
+    return (req or request).headers.get("X-Requested-With") == "fetch"
+
+
+def unauthorized() -> ResponseReturnValue:
+    if wants_fragment():
+        return "Your session has ended; sign in again.", 401
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("dashboard.login", next=safe_next(target)))
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host), else None."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target.removesuffix("?")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def init_auth(app: Flask, settings: Settings) -> None:
+    """Bind Flask-Login, CSRFProtect and Flask-Limiter to ``app``; nothing connects yet."""
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    app.session_interface = _SessionInterface()
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0)  # type: ignore[method-assign]
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_moderator)
+    login_manager.unauthorized_handler(unauthorized)
+
+    # CSRF is checked by the dashboard's guard, not app-wide: the API is authenticated by
+    # HMAC signatures and sends no cookies, so a CSRF token means nothing there.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session's lifetime
+    csrf.init_app(app)
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "moderation-dashboard")
+    # If Redis is unreachable, count in memory instead of refusing every login; the
+    # account lock-out (in the database) still applies.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)

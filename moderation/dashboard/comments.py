@@ -1,0 +1,62 @@
+"""The comments browser: search every comment, open one, change a past decision (the
+change goes through the same review actions as the queue's)."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from moderation import state
+from moderation.dashboard import bp
+from moderation.dashboard.auth import requires
+from moderation.dashboard.cards import build_card
+from moderation.dashboard.common import parse
+from moderation.dashboard.forms import SearchQuery
+from moderation.scoring.types import CATEGORIES
+from moderation.services import queue as queue_service
+from moderation.services.review import REJECT_REASONS
+from moderation.tables import CommentStatus, utcnow
+
+
+@bp.get("/comments")
+@requires("moderator")
+def comments() -> str:
+    query = parse(SearchQuery, request.args)
+    page = queue_service.search_comments(
+        queue_service.SearchFilters(
+            text=query.q,
+            author=query.author,
+            article=query.article,
+            status=query.status,
+            decided_by=query.by,
+            category=str(query.category) if query.category else None,
+            site=query.site,
+            since=query.since,
+            until=query.until,
+        ),
+        now=utcnow(),
+        page=query.page,
+    )
+    policies = state.policies()
+    return render_template(
+        "dashboard/comments.html",
+        cards=[build_card(item, policies) for item in page.items],
+        page=page,
+        query=query,
+        sites=queue_service.site_names(),
+        categories=[str(c) for c in CATEGORIES],
+        statuses=CommentStatus.ALL,
+        reasons=REJECT_REASONS,
+    )
+
+
+@bp.get("/comments/<int:comment_id>")
+@requires("moderator")
+def comment(comment_id: int) -> str:
+    item = queue_service.queue_item(comment_id, now=utcnow())
+    if item is None:
+        abort(404)
+    return render_template(
+        "dashboard/comment.html",
+        card=build_card(item, state.policies()),
+        reasons=REJECT_REASONS,
+    )

@@ -1,0 +1,215 @@
+"""What the dashboard's forms and filter links may carry, validated with pydantic.
+
+The CSRF token is checked before any of this (see :mod:`moderation.dashboard.auth`);
+these models only type and bound the values. Empty fields count as absent.
+"""
+
+from __future__ import annotations
+
+import typing
+from datetime import date
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic import model_validator as _model_validator
+from werkzeug.datastructures import MultiDict
+
+from moderation.policy.schema import Sanction
+from moderation.scoring.types import Category
+from moderation.services.review import REJECT_REASONS
+from moderation.services.users import MAX_PASSWORD_LENGTH, ROLES
+from moderation.tables import CommentStatus
+
+
+def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, Field(max_length=255)]
+Page = Annotated[int, Field(ge=1, le=100_000)]
+Days = Annotated[float, Field(gt=0, le=3650)]
+Reason = Annotated[str, _one_of(REJECT_REASONS)]
+Status = Annotated[str, _one_of(CommentStatus.ALL)]
+RoleName = Annotated[str, _one_of(ROLES)]
+Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+
+
+class FormError(ValueError):
+    """The submitted values are invalid; the message is safe to show."""
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @classmethod
+    def parse(cls, data: MultiDict[str, str]) -> Self:
+        """Build from form or query data; list fields take every value of their name."""
+        raw: dict[str, Any] = {}
+        for name, info in cls.model_fields.items():
+            if typing.get_origin(info.annotation) is list:
+                raw[name] = data.getlist(name)
+            elif name in data:
+                raw[name] = data[name]
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'form'}: "
+                f"{err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors()
+            )
+            raise FormError(problems) from None
+
+
+# --- review actions --------------------------------------------------------------------
+
+
+class ApproveInput(Input):
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    next: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class RejectInput(Input):
+    reason: Reason
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    sanction: Sanction | None = None
+    days: Days | None = None
+    next: Annotated[str, Field(max_length=2000)] | None = None
+
+    @_model_validator(mode="after")
+    def _days_for_suspend(self) -> Self:
+        if self.sanction is Sanction.SUSPEND and self.days is None:
+            raise ValueError("a suspension needs a number of days")
+        return self
+
+
+class BulkInput(Input):
+    action: Literal["approve", "reject"]
+    ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    reason: Reason | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    next: Annotated[str, Field(max_length=2000)] | None = None
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _drop_blank_ids(cls, value: Any) -> Any:
+        return [v for v in value if v] if isinstance(value, list) else value
+
+    @_model_validator(mode="after")
+    def _reason_for_reject(self) -> Self:
+        if self.action == "reject" and self.reason is None:
+            raise ValueError("choose a reason to reject the selected comments")
+        return self
+
+
+class SanctionInput(Input):
+    sanction: Sanction
+    days: Days | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+    @_model_validator(mode="after")
+    def _days_for_suspend(self) -> Self:
+        if self.sanction is Sanction.SUSPEND and self.days is None:
+            raise ValueError("a suspension needs a number of days")
+        return self
+
+
+class ReinstateInput(Input):
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class NoteInput(Input):
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+class QueueQuery(Input):
+    site: Text | None = None
+    article: Text | None = None
+    category: Category | None = None
+    appeals: bool = False
+    sort: Literal["risk", "age"] = "risk"
+    page: Page = 1
+
+
+class SearchQuery(Input):
+    q: Text | None = None
+    author: Text | None = None
+    article: Text | None = None
+    status: Status | None = None
+    by: Literal["policy", "moderator"] | None = None
+    category: Category | None = None
+    site: Text | None = None
+    since: date | None = None
+    until: date | None = None
+    page: Page = 1
+
+
+class AuditQuery(Input):
+    actor: Text | None = None
+    action: Text | None = None
+    site: Text | None = None
+    since: date | None = None
+    until: date | None = None
+    page: Page = 1
+
+
+class OverviewQuery(Input):
+    days: Annotated[int, Field(ge=1, le=90)] = 14
+
+
+class AuthorQuery(Input):
+    page: Page = 1
+
+
+# --- accounts and sites ----------------------------------------------------------------
+
+
+class LoginInput(Input):
+    # Passwords are taken as typed: leading and trailing spaces are part of them.
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=False)
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Password
+    next: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class NewUserInput(Input):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=False)
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    role: RoleName
+    password: Password
+
+
+class RoleInput(Input):
+    role: RoleName
+
+
+class ActiveInput(Input):
+    active: bool
+
+
+class CallbackInput(Input):
+    callback_url: Annotated[str, Field(max_length=2048)] | None = None

@@ -1,0 +1,128 @@
+"""The review queue and the actions on a comment (approve, reject, reject and sanction),
+one at a time or in bulk. Every action goes through :mod:`moderation.services.review`, which
+audits it, keeps the author's record consistent and notifies the site."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from flask.typing import ResponseReturnValue
+
+from moderation import state
+from moderation.dashboard import bp
+from moderation.dashboard.auth import current_moderator, requires
+from moderation.dashboard.cards import build_card
+from moderation.dashboard.common import act_on_comment, back, form_error, parse
+from moderation.dashboard.forms import (
+    ApproveInput,
+    BulkInput,
+    FormError,
+    QueueQuery,
+    RejectInput,
+)
+from moderation.policy.schema import Sanction
+from moderation.scoring.types import CATEGORIES
+from moderation.services import queue as queue_service
+from moderation.services import review
+from moderation.tables import utcnow
+
+SANCTIONED = {Sanction.WATCH: "watched", Sanction.SUSPEND: "suspended", Sanction.BLOCK: "blocked"}
+
+
+@bp.get("/")
+@requires("moderator")
+def queue() -> str:
+    query = parse(QueueQuery, request.args)
+    page = queue_service.review_queue(
+        queue_service.QueueFilters(
+            site=query.site,
+            article=query.article,
+            category=str(query.category) if query.category else None,
+            appeals_only=query.appeals,
+            sort=query.sort,
+        ),
+        now=utcnow(),
+        page=query.page,
+    )
+    policies = state.policies()
+    return render_template(
+        "dashboard/queue.html",
+        cards=[build_card(item, policies) for item in page.items],
+        page=page,
+        query=query,
+        sites=queue_service.site_names(),
+        categories=[str(c) for c in CATEGORIES],
+        reasons=review.REJECT_REASONS,
+    )
+
+
+@bp.post("/comments/<int:comment_id>/approve")
+@requires("moderator")
+def approve(comment_id: int) -> ResponseReturnValue:
+    try:
+        form = ApproveInput.parse(request.form)
+    except FormError as exc:
+        return form_error(comment_id, exc, request.form.get("next"))
+    return act_on_comment(
+        comment_id,
+        lambda: review.approve(
+            comment_id,
+            actor=current_moderator().actor,
+            policies=state.policies(),
+            note=form.note,
+            now=utcnow(),
+        ),
+        done="Approved: published, and the site was notified.",
+        next_url=form.next,
+    )
+
+
+@bp.post("/comments/<int:comment_id>/reject")
+@requires("moderator")
+def reject(comment_id: int) -> ResponseReturnValue:
+    try:
+        form = RejectInput.parse(request.form)
+    except FormError as exc:
+        return form_error(comment_id, exc, request.form.get("next"))
+    done = f"Rejected ({form.reason})"
+    if form.sanction is not None:
+        done += f"; author {SANCTIONED[form.sanction]}"
+    return act_on_comment(
+        comment_id,
+        lambda: review.reject(
+            comment_id,
+            actor=current_moderator().actor,
+            policies=state.policies(),
+            reason=form.reason,
+            note=form.note,
+            sanction=form.sanction,
+            days=form.days,
+            now=utcnow(),
+        ),
+        done=done + ".",
+        next_url=form.next,
+    )
+
+
+@bp.post("/queue/bulk")
+@requires("moderator")
+def bulk() -> ResponseReturnValue:
+    try:
+        form = BulkInput.parse(request.form)
+    except FormError as exc:
+        flash(str(exc), "error")
+        return back(request.form.get("next"))
+    actor, policies, now = current_moderator().actor, state.policies(), utcnow()
+    if form.action == "approve":
+        result = queue_service.bulk_approve(form.ids, actor=actor, policies=policies, now=now)
+        verb = "approved"
+    else:
+        assert form.reason is not None  # the form's validator requires it
+        result = queue_service.bulk_reject(
+            form.ids, reason=form.reason, note=form.note, actor=actor, policies=policies, now=now
+        )
+        verb = "rejected"
+    if result.done:
+        flash(f"{len(result.done)} comment(s) {verb}.", "success")
+    for comment_id, problem in result.failed.items():
+        flash(f"Comment #{comment_id} was not {verb}: {problem}", "error")
+    return back(form.next)

@@ -1,0 +1,248 @@
+"""The review queue: what a card shows, the order, the filters, and the actions."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from moderation.extensions import db
+from moderation.tables import AuditEntry, Author, Event, Strike, utcnow
+from tests.dashboard.seed import add_comment, audit_actions, comment_row, token
+
+TEXT = "Honestly you are a jackass and a moron."
+MATCHES = [
+    {"term": "jackass", "category": "attack", "severity": "moderate", "start": 19, "end": 26},
+    {"term": "moron", "category": "attack", "severity": "mild", "start": 33, "end": 38},
+]
+EVIDENCE = [{"category": "attack", "start": 33, "end": 38, "weight": 1.7, "feature": "moron"}]
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'data-card data-id="(\d+)"', html)]
+
+
+def test_card_shows_highlights_scores_reasons_and_author(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    comment_id = add_comment(app, "c1", TEXT, matches=MATCHES, explanations=EVIDENCE, risk=0.62)
+    html = as_moderator.get("/dashboard/").text
+    assert card_ids(html) == [comment_id]
+    assert '<mark class="hl hl-rule cat-attack"' in html
+    assert ">jackass</mark>" in html
+    assert 'class="hl hl-model hl-rule cat-attack"' in html  # rule and evidence overlap on "moron"
+    assert "rule &#34;jackass&#34; · attack · moderate" in html
+    assert "classifier evidence · attack · weight +1.70" in html
+    assert 'low="0.5" high="0.85"' in html  # the attack thresholds of the default policy
+    assert "hold: attack 0.62 ≥ 0.50 (model)" in html
+    assert 'href="https://news.example/a-1"' in html
+    assert ">Budget vote</a>" in html
+    assert "Ann Reader" in html
+    assert "active strikes" in html
+    assert "<kbd>j</kbd>" in html  # the shortcuts are on the page
+    assert 'style="' not in html
+    assert "onclick" not in html
+    assert "<script>" not in html
+
+
+def test_queue_sorts_by_risk_and_author_history_or_by_age(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    now = utcnow()
+    from datetime import timedelta
+
+    low = add_comment(
+        app, "low", "meh", risk=0.50, author="a", received_at=now - timedelta(hours=3)
+    )
+    high = add_comment(
+        app, "high", "bad", risk=0.80, author="b", received_at=now - timedelta(hours=1)
+    )
+    repeat = add_comment(
+        app, "rep", "meh", risk=0.60, author="c", received_at=now - timedelta(hours=2)
+    )
+    add_comment(app, "done", "fine", status="published", author="d")
+    with app.app_context():
+        author = db.session.execute(sa.select(Author).where(Author.external_id == "c")).scalar_one()
+        for _ in range(5):  # a record of strikes lifts c's comment above b's
+            db.session.add(
+                Strike(
+                    author_id=author.id,
+                    category="attack",
+                    weight=1.0,
+                    created_at=now,
+                    expires_at=now + timedelta(days=30),
+                    created_by="policy",
+                )
+            )
+        db.session.commit()
+    assert card_ids(as_moderator.get("/dashboard/").text) == [repeat, high, low]
+    assert card_ids(as_moderator.get("/dashboard/?sort=age").text) == [low, repeat, high]
+
+
+def test_queue_filters_by_site_article_category_and_appeal(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    from tests.support import make_site
+
+    make_site(app, "other")
+    attack = add_comment(app, "c1", "x", article_id="a-1")
+    spam = add_comment(
+        app,
+        "c2",
+        "buy now",
+        article_id="a-2",
+        reasons=[
+            {
+                "code": "category_score",
+                "outcome": "hold",
+                "category": "spam",
+                "score": 0.6,
+                "threshold": 0.5,
+                "source": "links",
+            }
+        ],
+    )
+    elsewhere = add_comment(app, "c3", "x", site="other", author="z")
+    appealed = add_comment(app, "c4", "x", appeal=True)
+    get = lambda q: card_ids(as_moderator.get(f"/dashboard/?{q}").text)  # noqa: E731
+    assert get("site=other") == [elsewhere]
+    assert get("article=a-2") == [spam]
+    assert get("category=spam") == [spam]
+    assert sorted(get("category=attack")) == sorted([attack, elsewhere, appealed])
+    assert get("appeals=true") == [appealed]
+    assert as_moderator.get("/dashboard/?category=nonsense").status_code == 400
+
+
+def test_approve_with_fetch_returns_the_updated_card(app: Flask, as_moderator: FlaskClient) -> None:
+    comment_id = add_comment(app, "c1", TEXT, matches=MATCHES)
+    response = as_moderator.post(
+        f"/dashboard/comments/{comment_id}/approve",
+        data={"csrf_token": token(as_moderator), "next": "/dashboard/"},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith("<article")
+    assert 'data-status="published"' in response.text
+    assert "Approved" in response.text
+    comment = comment_row(app, comment_id)
+    assert (comment.status, comment.decided_by) == ("published", "moderator:ann")
+    assert "comment.approved" in audit_actions(app)
+    with app.app_context():
+        assert db.session.execute(sa.select(Event.type)).scalars().all() == ["comment.updated"]
+    # a second approval (another moderator was faster) is refused and shown on the card
+    again = as_moderator.post(
+        f"/dashboard/comments/{comment_id}/approve",
+        data={"csrf_token": token(as_moderator)},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert again.status_code == 409
+    assert "already published" in again.text
+
+
+def test_reject_and_block_with_a_plain_form(app: Flask, as_moderator: FlaskClient) -> None:
+    comment_id = add_comment(app, "c1", TEXT)
+    response = as_moderator.post(
+        f"/dashboard/comments/{comment_id}/reject",
+        data={
+            "csrf_token": token(as_moderator),
+            "reason": "attack",
+            "note": "targets a reader",
+            "sanction": "block",
+            "days": "7",
+            "next": "/dashboard/?sort=age",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard/?sort=age"
+    comment = comment_row(app, comment_id)
+    assert (comment.status, comment.review_reason, comment.review_note) == (
+        "rejected",
+        "attack",
+        "targets a reader",
+    )
+    with app.app_context():
+        author = db.session.execute(sa.select(Author)).scalar_one()
+        assert author.status == "blocked"
+        assert author.status_by_moderator
+        entry = db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == "author.blocked")
+        ).scalar_one()
+        assert entry.actor == "moderator:ann"
+        types = db.session.execute(sa.select(Event.type).order_by(Event.seq)).scalars().all()
+        assert types == ["comment.updated", "author.sanctioned"]
+    page = as_moderator.get("/dashboard/?sort=age")
+    assert "Rejected (attack); author blocked." in page.text
+
+
+def test_reject_needs_a_known_reason_and_days_for_a_suspension(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    comment_id = add_comment(app, "c1", TEXT)
+    csrf = token(as_moderator)
+    for data in ({"reason": "rude"}, {"reason": "attack", "sanction": "suspend", "days": ""}):
+        response = as_moderator.post(
+            f"/dashboard/comments/{comment_id}/reject",
+            data={"csrf_token": csrf, **data},
+            headers={"X-Requested-With": "fetch"},
+        )
+        assert response.status_code == 422
+        assert 'class="notice error"' in response.text
+    assert comment_row(app, comment_id).status == "held"
+    assert "comment.rejected" not in audit_actions(app)
+
+
+def test_suspend_for_a_period(app: Flask, as_moderator: FlaskClient) -> None:
+    comment_id = add_comment(app, "c1", TEXT)
+    as_moderator.post(
+        f"/dashboard/comments/{comment_id}/reject",
+        data={
+            "csrf_token": token(as_moderator),
+            "reason": "spam",
+            "sanction": "suspend",
+            "days": "3",
+        },
+    )
+    with app.app_context():
+        author = db.session.execute(sa.select(Author)).scalar_one()
+        assert author.status == "suspended"
+        assert author.status_until is not None
+        assert 2.9 < (author.status_until - utcnow()).total_seconds() / 86400 < 3.1
+
+
+def test_bulk_approve_and_reject(app: Flask, as_moderator: FlaskClient) -> None:
+    first = add_comment(app, "c1", "one", author="a")
+    second = add_comment(app, "c2", "two", author="b")
+    third = add_comment(app, "c3", "three", author="c")
+    csrf = token(as_moderator)
+    response = as_moderator.post(
+        "/dashboard/queue/bulk",
+        data={"csrf_token": csrf, "action": "approve", "ids": [str(first), str(second)]},
+    )
+    assert response.status_code == 302
+    assert comment_row(app, first).status == comment_row(app, second).status == "published"
+    page = as_moderator.get("/dashboard/")
+    assert "2 comment(s) approved." in page.text
+    refused = as_moderator.post(
+        "/dashboard/queue/bulk", data={"csrf_token": csrf, "action": "reject", "ids": [str(third)]}
+    )
+    assert refused.status_code == 302
+    assert comment_row(app, third).status == "held"  # no reason given
+    as_moderator.post(
+        "/dashboard/queue/bulk",
+        data={
+            "csrf_token": csrf,
+            "action": "reject",
+            "reason": "spam",
+            "ids": [str(third), str(first)],
+        },
+    )
+    assert comment_row(app, third).status == "rejected"
+    assert comment_row(app, first).status == "rejected"  # a published comment can be rejected
+
+
+def test_empty_queue(as_moderator: FlaskClient) -> None:
+    page = as_moderator.get("/dashboard/")
+    assert page.status_code == 200
+    assert "The queue is empty" in page.text
