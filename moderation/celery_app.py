@@ -40,7 +40,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # because they have their own queue.
         "task_queues": (Queue(settings.scoring_queue), Queue(settings.callbacks_queue)),
         "task_routes": {"moderation.deliver_*": {"queue": settings.callbacks_queue}},
-        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
+        # A task taken by a worker that died unacked is re-delivered once the visibility
+        # timeout has passed; each worker looks for such tasks every few seconds (kombu's
+        # default throttling would make that ~100 s).
+        "broker_transport_options": {
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
+        },
         "broker_connection_retry_on_startup": True,
         # Publishing from a web request must not hang when the broker is down: the comment
         # is already stored, and the sweeper re-enqueues it.

@@ -23,11 +23,17 @@ def _storable(value: str) -> str:
     return value
 
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_storable)]
-Name = Annotated[str, StringConstraints(max_length=255), AfterValidator(_storable)]
-Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_storable)]
-Title = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_storable)]
-Message = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_storable)]
+# The pattern states in the OpenAPI description what _storable enforces: no NUL character.
+NO_NUL = r"^[^\x00]*$"
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=NO_NUL), AfterValidator(_storable)
+]
+Name = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL), AfterValidator(_storable)]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=NO_NUL), AfterValidator(_storable)]
+Title = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL), AfterValidator(_storable)]
+Message = Annotated[
+    str, StringConstraints(max_length=2000, pattern=NO_NUL), AfterValidator(_storable)
+]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -56,7 +62,7 @@ class CommentIn(_In):
     author: AuthorIn
     article: ArticleIn
     # The length limit is configurable and answered with 413, so it is checked by the view.
-    text: Annotated[str, AfterValidator(_storable)]
+    text: Annotated[str, StringConstraints(pattern=NO_NUL), AfterValidator(_storable)]
     posted_at: Annotated[datetime, AfterValidator(_as_utc)] | None = None
     parent_id: Identifier | None = None
 

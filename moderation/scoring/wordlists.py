@@ -1,0 +1,358 @@
+"""The rule filter's word lists: better-profanity's list plus the project's YAML, validated.
+
+Nothing is read at import time. :func:`load_wordlists` reads ``<config_dir>/wordlists/terms.yaml``
+and ``spam.yaml`` and better-profanity's ``profanity_wordlist.txt`` from the installed package,
+and raises :class:`RuleConfigError` (a ``ValueError``) naming the file and the key when anything is
+missing, malformed or unknown, so the service refuses to start on a bad configuration.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from moderation.scoring.types import Category, Severity
+
+__all__ = [
+    "RuleConfigError",
+    "SpamRules",
+    "TermSpec",
+    "Wordlists",
+    "better_profanity_terms",
+    "load_wordlists",
+]
+
+#: Characters a term may contain: letters, digits, separators of multi-word and spaced terms
+#: (space . - _) and the leet symbols better-profanity's own list uses.
+_TERM_RE = re.compile(r"[a-z0-9](?:[a-z0-9 .\-_'@$!+*]*[a-z0-9.!+*$])?")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
+_TLD_RE = re.compile(r"[a-z]{2,24}")
+
+
+class RuleConfigError(ValueError):
+    """A word-list file is missing, malformed, or has an unknown key or value.
+
+    The message starts with the file and the key path, e.g.
+    ``config/wordlists/terms.yaml: groups[2].severity: ...``.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class TermSpec:
+    """One term as written in a list, with the category and severity it was given.
+
+    ``explicit`` is false for better-profanity terms that only got the list-wide default.
+    ``inflect`` allows regular suffixes (-s, -es, -ed, -er, -ers, -ing, -in, -y).
+    """
+
+    term: str
+    category: Category
+    severity: Severity
+    inflect: bool
+    explicit: bool
+    in_better_profanity: bool
+    source: str  # where it was configured, for error messages
+    order: int  # position in terms.yaml (unlisted better-profanity terms after all of them)
+
+
+@dataclass(frozen=True, slots=True)
+class SpamRules:
+    """Thresholds and severities of the spam rules (``spam.yaml``)."""
+
+    link_severity: Severity
+    tlds: tuple[str, ...]
+    shortener_severity: Severity
+    shorteners: tuple[str, ...]
+    repeat_min_run: int
+    repeat_severity: Severity
+    caps_min_letters: int
+    caps_severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Wordlists:
+    """Everything the rule filter compiles.
+
+    ``terms`` holds every better-profanity term (lower-cased, in list order) followed by the
+    project's extra terms; ``stems`` also match inside longer words; ``literal`` terms match
+    only when their digits are written (``s0b`` is not "sob"); ``allow`` phrases are never
+    reported, nor is any term inside them.
+    """
+
+    terms: tuple[TermSpec, ...]
+    stems: frozenset[str]
+    literal: frozenset[str]
+    allow: tuple[str, ...]
+    spam: SpamRules
+    better_profanity: tuple[str, ...]
+
+
+def better_profanity_terms() -> tuple[str, ...]:
+    """better-profanity's word list, lower-cased and de-duplicated, in file order.
+
+    Read from the installed package directory without importing the package (its import
+    builds a multi-megabyte censor set). Raises ``RuleConfigError`` when it is not installed.
+    """
+    spec = importlib.util.find_spec("better_profanity")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuleConfigError("better_profanity is not installed: its word list is required")
+    path = Path(next(iter(spec.submodule_search_locations))) / "profanity_wordlist.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise RuleConfigError(f"{path}: cannot read better-profanity's word list: {exc}") from None
+    return tuple(dict.fromkeys(line.strip().lower() for line in lines if line.strip()))
+
+
+def load_wordlists(config_dir: Path) -> Wordlists:
+    """Read and validate ``<config_dir>/wordlists/{terms,spam}.yaml`` and better-profanity's list.
+
+    Raises ``RuleConfigError`` naming the file and key of the first problem found.
+    """
+    directory = config_dir / "wordlists"
+    bp_terms = better_profanity_terms()
+    terms_file = directory / "terms.yaml"
+    spam_file = directory / "spam.yaml"
+    terms, stems, literal, allow = _parse_terms(_read_yaml(terms_file), terms_file, bp_terms)
+    spam = _parse_spam(_read_yaml(spam_file), spam_file)
+    return Wordlists(terms, stems, literal, allow, spam, bp_terms)
+
+
+def _read_yaml(path: Path) -> Mapping[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleConfigError(f"{path}: cannot read word list: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleConfigError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RuleConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+class _Reader:
+    """Typed access to one YAML file's values, with errors that name the file and key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, key: str, message: str) -> RuleConfigError:
+        return RuleConfigError(f"{self.path}: {key}: {message}")
+
+    def mapping(self, value: object, key: str, allowed: Iterable[str]) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(key, f"expected a mapping, got {_kind(value)}")
+        allowed = tuple(allowed)
+        for name in value:
+            if name not in allowed:
+                raise self.error(
+                    f"{key}.{name}" if key else str(name),
+                    f"unknown key (expected one of: {', '.join(allowed)})",
+                )
+        return value
+
+    def require(self, data: Mapping[str, Any], name: str, key: str) -> object:
+        if name not in data:
+            raise self.error(f"{key}.{name}" if key else name, "missing")
+        return data[name]
+
+    def string_list(self, value: object, key: str, pattern: re.Pattern[str]) -> list[str]:
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list, got {_kind(value)}")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.error(f"{key}[{i}]", f"expected a string, got {_kind(item)}")
+            text = " ".join(item.lower().split())
+            if not pattern.fullmatch(text):
+                raise self.error(f"{key}[{i}]", f"{item!r} is not a valid entry")
+            out.append(text)
+        return out
+
+    def enum(self, value: object, key: str, kind: type[Category] | type[Severity]) -> Any:
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return kind(value)
+        except ValueError:
+            choices = ", ".join(str(v) for v in kind)
+            raise self.error(key, f"{value!r} is not one of: {choices}") from None
+
+    def integer(self, value: object, key: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.error(key, f"expected an integer >= {minimum}, got {value!r}")
+        return value
+
+    def boolean(self, value: object, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {value!r}")
+        return value
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+_TOP_KEYS = ("better_profanity", "groups", "stems", "literal", "allow")
+_GROUP_KEYS = ("about", "category", "severity", "inflect", "terms")
+
+
+def _parse_terms(
+    data: Mapping[str, Any], path: Path, bp_terms: tuple[str, ...]
+) -> tuple[tuple[TermSpec, ...], frozenset[str], frozenset[str], tuple[str, ...]]:
+    r = _Reader(path)
+    r.mapping(data, "", _TOP_KEYS)
+
+    bp = r.mapping(r.require(data, "better_profanity", ""), "better_profanity", ("default",))
+    default = r.mapping(
+        r.require(bp, "default", "better_profanity"),
+        "better_profanity.default",
+        ("category", "severity"),
+    )
+    default_category: Category = r.enum(
+        r.require(default, "category", "better_profanity.default"),
+        "better_profanity.default.category",
+        Category,
+    )
+    default_severity: Severity = r.enum(
+        r.require(default, "severity", "better_profanity.default"),
+        "better_profanity.default.severity",
+        Severity,
+    )
+
+    groups = r.require(data, "groups", "")
+    if not isinstance(groups, list):
+        raise r.error("groups", f"expected a list, got {_kind(groups)}")
+    configured: dict[str, tuple[Category, Severity, bool, str]] = {}
+    for g, raw in enumerate(groups):
+        key = f"groups[{g}]"
+        group = r.mapping(raw, key, _GROUP_KEYS)
+        about = group.get("about", "")
+        if not isinstance(about, str):
+            raise r.error(f"{key}.about", f"expected a string, got {_kind(about)}")
+        category: Category = r.enum(r.require(group, "category", key), f"{key}.category", Category)
+        if category is Category.SPAM:
+            raise r.error(f"{key}.category", "spam is configured in spam.yaml, not as terms")
+        severity: Severity = r.enum(r.require(group, "severity", key), f"{key}.severity", Severity)
+        inflect = r.boolean(group.get("inflect", False), f"{key}.inflect")
+        terms = r.string_list(r.require(group, "terms", key), f"{key}.terms", _TERM_RE)
+        if not terms:
+            raise r.error(f"{key}.terms", "empty list")
+        for t, term in enumerate(terms):
+            if term in configured:
+                raise r.error(
+                    f"{key}.terms[{t}]", f"{term!r} is already listed in {configured[term][3]}"
+                )
+            configured[term] = (category, severity, inflect, key)
+
+    bp_set = set(bp_terms)
+    order = {term: i for i, term in enumerate(configured)}
+    specs = [
+        TermSpec(
+            term,
+            *configured[term][:3],
+            explicit=True,
+            in_better_profanity=True,
+            source=f"{path}: {configured[term][3]}",
+            order=order[term],
+        )
+        if term in configured
+        else TermSpec(
+            term,
+            default_category,
+            default_severity,
+            inflect=False,
+            explicit=False,
+            in_better_profanity=True,
+            source="better-profanity",
+            order=len(order) + i,
+        )
+        for i, term in enumerate(bp_terms)
+    ]
+    specs.extend(
+        TermSpec(
+            term,
+            category,
+            severity,
+            inflect,
+            explicit=True,
+            in_better_profanity=False,
+            source=f"{path}: {key}",
+            order=order[term],
+        )
+        for term, (category, severity, inflect, key) in configured.items()
+        if term not in bp_set
+    )
+    known = {spec.term for spec in specs}
+
+    stems = r.string_list(data.get("stems", []), "stems", _WORD_RE)
+    for i, stem in enumerate(stems):
+        if stem not in known:
+            raise r.error(f"stems[{i}]", f"{stem!r} is not a listed term")
+    literal = r.string_list(data.get("literal", []), "literal", _TERM_RE)
+    for i, term in enumerate(literal):
+        if term not in known:
+            raise r.error(f"literal[{i}]", f"{term!r} is not a listed term")
+        if term.isalpha():
+            raise r.error(f"literal[{i}]", f"{term!r} has no digit or symbol to keep literal")
+    allow = r.string_list(data.get("allow", []), "allow", _TERM_RE)
+    for i, phrase in enumerate(allow):
+        if phrase in known:
+            raise r.error(
+                f"allow[{i}]",
+                f"{phrase!r} is itself a term: give it severity none instead of allowing it",
+            )
+    return tuple(specs), frozenset(stems), frozenset(literal), tuple(dict.fromkeys(allow))
+
+
+_SPAM_KEYS = ("links", "shorteners", "repeated_characters", "capitals")
+
+
+def _parse_spam(data: Mapping[str, Any], path: Path) -> SpamRules:
+    r = _Reader(path)
+    r.mapping(data, "", _SPAM_KEYS)
+    links = r.mapping(r.require(data, "links", ""), "links", ("severity", "tlds"))
+    shorteners = r.mapping(r.require(data, "shorteners", ""), "shorteners", ("severity", "domains"))
+    repeated = r.mapping(
+        r.require(data, "repeated_characters", ""), "repeated_characters", ("severity", "min_run")
+    )
+    capitals = r.mapping(r.require(data, "capitals", ""), "capitals", ("severity", "min_letters"))
+    tlds = r.string_list(r.require(links, "tlds", "links"), "links.tlds", _TLD_RE)
+    domains = r.string_list(
+        r.require(shorteners, "domains", "shorteners"), "shorteners.domains", _DOMAIN_RE
+    )
+    if not tlds:
+        raise r.error("links.tlds", "empty list")
+    return SpamRules(
+        link_severity=r.enum(r.require(links, "severity", "links"), "links.severity", Severity),
+        tlds=tuple(dict.fromkeys(tlds)),
+        shortener_severity=r.enum(
+            r.require(shorteners, "severity", "shorteners"), "shorteners.severity", Severity
+        ),
+        shorteners=tuple(dict.fromkeys(domains)),
+        repeat_min_run=r.integer(
+            r.require(repeated, "min_run", "repeated_characters"),
+            "repeated_characters.min_run",
+            3,
+        ),
+        repeat_severity=r.enum(
+            r.require(repeated, "severity", "repeated_characters"),
+            "repeated_characters.severity",
+            Severity,
+        ),
+        caps_min_letters=r.integer(
+            r.require(capitals, "min_letters", "capitals"), "capitals.min_letters", 5
+        ),
+        caps_severity=r.enum(
+            r.require(capitals, "severity", "capitals"), "capitals.severity", Severity
+        ),
+    )
