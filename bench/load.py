@@ -171,7 +171,9 @@ async def drive(base: str, secret: str, rate: int, seconds: float, corpus: list[
     return phase
 
 
-def decision_latencies(engine: sa.Engine, ids: list[str], timeout: float) -> tuple[list[float], int]:
+def decision_latencies(
+    engine: sa.Engine, ids: list[str], timeout: float
+) -> tuple[list[float], int]:
     """Seconds from intake to decision for ``ids``; waits until all are decided or timeout."""
     deadline = time.monotonic() + timeout
     query = sa.text(
@@ -263,7 +265,8 @@ def main() -> None:
                 f"{rate:>6} {phase.sent:>6} {phase.accepted / phase.duration:>7.0f} "
                 f"{pct(lat_ms, 50):>7.1f} {pct(lat_ms, 95):>7.1f} {pct(lat_ms, 99):>7.1f} "
                 f"{pct(dec_ms, 50):>8.0f} {pct(dec_ms, 95):>8.0f} "
-                f"{'all' if all_decided else f'{missing} NOT':>9} {dict(sorted(phase.statuses.items()))}",
+                f"{'all' if all_decided else f'{missing} NOT':>9} "
+                f"{dict(sorted(phase.statuses.items()))}",
                 flush=True,
             )
             results.append((rate, phase, lat_ms, dec_ms, all_decided))
@@ -293,16 +296,23 @@ def main() -> None:
     print("\ntargets:")
     if best is not None:
         rate = best[1].accepted / best[1].duration
-        print(f"  intake >= 500 req/s with p99 <= 50 ms: {rate:.0f} req/s at p99 {pct(best[2], 99):.1f} ms "
-              f"-> {'met' if rate >= 500 else 'NOT met'}")
+        print(
+            f"  intake >= 500 req/s with p99 <= 50 ms: {rate:.0f} req/s at p99 "
+            f"{pct(best[2], 99):.1f} ms -> {'met' if rate >= 500 else 'NOT met'}"
+        )
     else:
         print("  intake >= 500 req/s with p99 <= 50 ms: no rate kept p99 <= 50 ms -> NOT met")
     if at100 is not None:
         p95 = pct(at100[3], 95)
-        print(f"  decision p95 <= 250 ms at 100 req/s: {p95:.0f} ms -> {'met' if p95 <= 250 else 'NOT met'}")
+        print(
+            f"  decision p95 <= 250 ms at 100 req/s: {p95:.0f} ms -> "
+            f"{'met' if p95 <= 250 else 'NOT met'}"
+        )
     worker_mb = watch.peak_single["worker"] / mb
-    print(f"  worker RSS <= 300 MB (largest worker process): {worker_mb:.0f} MB -> "
-          f"{'met' if worker_mb <= 300 else 'NOT met'}")
+    print(
+        f"  worker RSS <= 300 MB (largest worker process): {worker_mb:.0f} MB -> "
+        f"{'met' if worker_mb <= 300 else 'NOT met'}"
+    )
     print(f"  every accepted comment decided: {'yes' if all(r[4] for r in results) else 'NO'}")
     print(f"\nlogs: {services.log_dir}")
 

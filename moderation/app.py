@@ -22,7 +22,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``overrides`` replace settings (tests, tools); see :mod:`moderation.config`."""
+    """Build the app. ``overrides`` replace settings (tests, tools); see moderation.config."""
     settings = load_settings(overrides)
     configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.resolved_instance_path()))

@@ -70,6 +70,12 @@ class Settings(BaseModel):
         default="dev", description="Site created on first run in embedded mode.", max_length=64
     )
     log_level: str = Field(default="INFO")
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Reverse proxies in front of the web whose X-Forwarded-For is trusted.",
+    )
     scoring_queue: str = Field(default="scoring")
     callbacks_queue: str = Field(default="callbacks")
     sweep_interval_seconds: int = Field(default=60, ge=1)

@@ -48,6 +48,6 @@ def _broker_ok() -> bool:
         with get_celery().connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported below
+    except Exception as exc:
         log.warning("readiness: broker check failed: %s", type(exc).__name__)
         return False

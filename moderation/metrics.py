@@ -113,9 +113,7 @@ class StateCollector(Collector):
                     )
                 ).one()
                 held = db.session.execute(
-                    sa.select(sa.func.count(Comment.id)).where(
-                        Comment.status == CommentStatus.HELD
-                    )
+                    sa.select(sa.func.count(Comment.id)).where(Comment.status == CommentStatus.HELD)
                 ).scalar_one()
                 pending.add_metric([], count)
                 age = 0.0
@@ -135,7 +133,9 @@ class StateCollector(Collector):
             settings = state.settings()
             if not settings.embedded:
                 depth = GaugeMetricFamily(
-                    "moderation_broker_queue_length", "Tasks waiting in the broker.", labels=["queue"]
+                    "moderation_broker_queue_length",
+                    "Tasks waiting in the broker.",
+                    labels=["queue"],
                 )
                 try:
                     import redis
@@ -146,7 +146,7 @@ class StateCollector(Collector):
                     for name in (settings.scoring_queue, settings.callbacks_queue):
                         depth.add_metric([name], client.llen(name))
                     yield depth
-                except Exception as exc:  # noqa: BLE001 - report nothing rather than fail
+                except Exception as exc:
                     log.warning("metrics: broker unavailable: %s", type(exc).__name__)
 
             from moderation.scoring.classifier import default_model_path

@@ -4,7 +4,7 @@ ignored). The services take these validated objects, so they live outside the bl
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
@@ -30,7 +30,9 @@ Identifier = Annotated[
 ]
 Name = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL), AfterValidator(_storable)]
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=NO_NUL), AfterValidator(_storable)]
-Title = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL), AfterValidator(_storable)]
+Title = Annotated[
+    str, StringConstraints(max_length=1000, pattern=NO_NUL), AfterValidator(_storable)
+]
 Message = Annotated[
     str, StringConstraints(max_length=2000, pattern=NO_NUL), AfterValidator(_storable)
 ]

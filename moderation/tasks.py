@@ -48,7 +48,9 @@ def sweep_pending() -> str:
         timedelta(seconds=settings.sweep_min_age_seconds), utcnow()
     )
     if found:
-        log.info("sweeper re-enqueued pending comments", extra={"found": found, "enqueued": enqueued})
+        log.info(
+            "sweeper re-enqueued pending comments", extra={"found": found, "enqueued": enqueued}
+        )
     return f"{found} found, {enqueued} enqueued"
 
 
@@ -66,9 +68,7 @@ def deliver_event(self: Any, event_seq: int) -> str:
     """One delivery attempt of a callback event; later attempts come from the poller."""
     settings = state.settings()
     with httpx.Client(follow_redirects=False) as client:
-        outcome = events.attempt_delivery(
-            event_seq, client=client, settings=settings.delivery()
-        )
+        outcome = events.attempt_delivery(event_seq, client=client, settings=settings.delivery())
     return outcome
 
 

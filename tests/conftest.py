@@ -20,8 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support import (
-    Receiver,
     ROOT,
+    Receiver,
     Services,
     create_test_database,
     drop_test_database,

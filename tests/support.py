@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -160,7 +161,7 @@ def spawn(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> 
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
-        popen = subprocess.Popen(  # noqa: S603 - argv built by the tests
+        popen = subprocess.Popen(
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -183,10 +184,14 @@ class RedisServer:
     def start(self, log_dir: Path) -> None:
         argv = [
             need("redis-server"),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         ]
         self.process = spawn("redis", argv, {}, log_dir)
         wait_until(self.ping, timeout=10, what="redis-server to accept connections")
@@ -226,9 +231,22 @@ class Services:
     def start_worker(self, overrides: Mapping[str, Any], *extra: str) -> Process:
         """A real ``celery worker`` process on the app's broker, ready to consume."""
         argv = [
-            sys.executable, "-m", "celery", "-A", "moderation.worker:celery_app", "worker",
-            "--loglevel", "INFO", "--concurrency", "1", "--pool", "prefork",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", *extra,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "moderation.worker:celery_app",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            *extra,
         ]
         process = spawn("worker", argv, self.service_env(overrides), self.log_dir)
         wait_until(
@@ -244,10 +262,20 @@ class Services:
         """A real gunicorn serving the app factory; returns (process, base URL)."""
         port = free_port()
         argv = [
-            sys.executable, "-m", "gunicorn", "-c", "python:moderation.gunicorn_conf",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:moderation.gunicorn_conf",
             "moderation.app:create_app()",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
         ]
         process = spawn("web", argv, self.service_env(overrides), self.log_dir)
         base = f"http://127.0.0.1:{port}"
@@ -304,7 +332,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 item = Received(dict(self.headers.items()), self.rfile.read(length))
                 receiver.attempts.append(item)
@@ -332,9 +360,12 @@ class Receiver:
         out = []
         for item in self.accepted:
             ts = item.headers["X-Moderation-Timestamp"]
-            expected = "sha256=" + hmac.new(
-                secret.encode(), ts.encode() + b"." + item.body, hashlib.sha256
-            ).hexdigest()
+            expected = (
+                "sha256="
+                + hmac.new(
+                    secret.encode(), ts.encode() + b"." + item.body, hashlib.sha256
+                ).hexdigest()
+            )
             assert hmac.compare_digest(expected, item.headers["X-Moderation-Signature"])
             out.append(item.json)
         return out
@@ -394,25 +425,19 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         if self._listener is not None:
-            try:  # wakes the thread blocked in accept(); close() alone would not
+            with contextlib.suppress(OSError):  # wakes accept(); close() alone would not
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._sockets.clear()
 

@@ -100,9 +100,7 @@ def create_comment() -> tuple[Response, int]:
             f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
             headers={"Retry-After": str(refusal.retry_after)},
         )
-    comment, created = intake.store_comment(
-        site, payload, utcnow(), policy_version=policy.version
-    )
+    comment, created = intake.store_comment(site, payload, utcnow(), policy_version=policy.version)
     if not created:
         return jsonify(comment_body(comment, site)), 200
     if comment.status != CommentStatus.PENDING:

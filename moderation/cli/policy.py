@@ -187,8 +187,13 @@ def report_json(report: Report) -> dict[str, Any]:
 @policy_group.command("simulate")
 @click.argument("candidate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--since", default="30d", show_default=True, help="Window of stored comments.")
-@click.option("--file", "source", type=click.File("r"), default=None,
-              help="Replay these JSON lines instead of stored comments.")
+@click.option(
+    "--file",
+    "source",
+    type=click.File("r"),
+    default=None,
+    help="Replay these JSON lines instead of stored comments.",
+)
 @click.option("--site", "site_name", default=None, help="Only this site (and its policy).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @with_appcontext
@@ -207,7 +212,9 @@ def simulate_command(
     try:
         site = require_site(site_name) if site_name else None
         current: Policy = policies.for_site(site_name) if site_name else policies.default
-        candidate_policy = load_policy_file(candidate, read_yaml(settings.config_dir / "policy.yaml"))
+        candidate_policy = load_policy_file(
+            candidate, read_yaml(settings.config_dir / "policy.yaml")
+        )
     except (SiteError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     if source is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -43,9 +44,14 @@ def prepare_embedded(app: Flask) -> None:
 
 def print_instructions(host: str, port: int, site: str) -> None:
     base = f"http://{host}:{port}"
-    body = (
-        '{"site": "%s", "comment_id": "c1", "author": {"id": "u1", "name": "Ann"}, '
-        '"article": {"id": "a1"}, "text": "Thanks for the thoughtful article!"}' % site
+    body = json.dumps(
+        {
+            "site": site,
+            "comment_id": "c1",
+            "author": {"id": "u1", "name": "Ann"},
+            "article": {"id": "a1"},
+            "text": "Thanks for the thoughtful article!",
+        }
     )
     click.echo(
         f"""Moderation service (embedded: SQLite + in-process worker) on {base}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import IO
 from datetime import timedelta
+from typing import IO
 
 import click
 import sqlalchemy as sa

@@ -158,7 +158,13 @@ def init_auth(app: Flask, settings: Settings) -> None:
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
     app.config.setdefault("SESSION_COOKIE_SECURE", False)
     app.session_interface = _SessionInterface()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0)  # type: ignore[method-assign]
+    # Behind N trusted reverse proxies, take the client address (login rate limit, audit)
+    # from X-Forwarded-For; the scheme is always taken from X-Forwarded-Proto so cookies are
+    # marked Secure behind a TLS-terminating proxy (a client lying about it only hurts itself).
+    hops = settings.trusted_proxies
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, x_for=hops, x_proto=max(hops, 1), x_host=0
+    )
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"

@@ -158,7 +158,9 @@ def _drivers(result: ScoreResult, policy: Policy) -> dict[Category, _Driver]:
             best[match.category] = _Driver(score, "rules", match.term, match.severity)
     if links > policy.spam.max_links and policy.spam.excess_links_score > best[Category.SPAM].score:
         best[Category.SPAM] = _Driver(
-            policy.spam.excess_links_score, "links", f"{links} links (allowed {policy.spam.max_links})"
+            policy.spam.excess_links_score,
+            "links",
+            f"{links} links (allowed {policy.spam.max_links})",
         )
     return best
 
@@ -171,7 +173,11 @@ def author_tier(policy: Policy, author: AuthorContext | None) -> AuthorTier | No
     if rules.new_authors.comments and author.comments_before < rules.new_authors.comments:
         return rules.new_authors
     trusted = rules.trusted_authors
-    if trusted.min_published and author.published >= trusted.min_published and not author.active_strikes:
+    if (
+        trusted.min_published
+        and author.published >= trusted.min_published
+        and not author.active_strikes
+    ):
         return trusted
     return None
 

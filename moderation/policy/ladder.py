@@ -117,4 +117,6 @@ def lifted_status(
         target = AuthorStatus.WATCHED
     if target.rank >= status.rank:
         return None
-    return StatusChange(target, None, f"strikes now {active_strikes:g} after an overturned rejection")
+    return StatusChange(
+        target, None, f"strikes now {active_strikes:g} after an overturned rejection"
+    )

@@ -28,7 +28,6 @@ from pydantic import (
 
 from moderation.scoring.types import Category, Severity
 
-
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 

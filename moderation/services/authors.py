@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, StrikeSpec
 from moderation.policy.ladder import StatusChange
 from moderation.policy.schema import Authors
 from moderation.services import audit, events
-from moderation.tables import Author, AuthorAction, Comment, Site, Strike
+from moderation.tables import Author, AuthorAction, Comment, Strike
 
 
 def active_strikes(author: Author, now: datetime) -> float:

@@ -58,12 +58,16 @@ def sweep_pending(older_than: timedelta, now: datetime, limit: int = 1000) -> tu
 
     Scoring is idempotent, so a comment whose first task is merely slow is decided once.
     """
-    ids = db.session.execute(
-        sa.select(Comment.id)
-        .where(Comment.status == CommentStatus.PENDING, Comment.received_at < now - older_than)
-        .order_by(Comment.received_at)
-        .limit(limit)
-    ).scalars().all()
+    ids = (
+        db.session.execute(
+            sa.select(Comment.id)
+            .where(Comment.status == CommentStatus.PENDING, Comment.received_at < now - older_than)
+            .order_by(Comment.received_at)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     db.session.rollback()
     enqueued = sum(1 for comment_id in ids if enqueue_scoring(comment_id))
     return len(ids), enqueued

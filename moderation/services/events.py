@@ -309,7 +309,12 @@ def attempt_delivery(
     db.session.commit()
     log.info(
         "callback attempt",
-        extra={"event_id": event_id, "event_seq": seq, "outcome": outcome, "status_code": status_code},
+        extra={
+            "event_id": event_id,
+            "event_seq": seq,
+            "outcome": outcome,
+            "status_code": status_code,
+        },
     )
     if following is not None:
         from moderation.services.dispatch import enqueue_delivery
@@ -330,17 +335,21 @@ def due_events(now: datetime, limit: int = 500) -> list[int]:
         )
         .exists()
     )
-    rows = db.session.execute(
-        sa.select(Event.seq)
-        .where(
-            Event.status == EventStatus.PENDING,
-            Event.next_attempt_at <= now,
-            sa.or_(Event.lease_until.is_(None), Event.lease_until < now),
-            ~blocked,
+    rows = (
+        db.session.execute(
+            sa.select(Event.seq)
+            .where(
+                Event.status == EventStatus.PENDING,
+                Event.next_attempt_at <= now,
+                sa.or_(Event.lease_until.is_(None), Event.lease_until < now),
+                ~blocked,
+            )
+            .order_by(Event.seq)
+            .limit(limit)
         )
-        .order_by(Event.seq)
-        .limit(limit)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     db.session.rollback()
     return list(rows)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, Outcome, Reason
 from moderation.schemas import AuthorIn, CommentIn

@@ -77,6 +77,8 @@ class IntakeLimiter:
                         reset = strategy.get_window_stats(item, scope, *keys).reset_time
                         wait = max(1, math.ceil(reset - time.time()))
                         return Refusal(scope, str(item), wait)
-        except Exception as exc:  # noqa: BLE001 - fail open on any storage failure, logged
-            log.warning("rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__})
+        except Exception as exc:
+            log.warning(
+                "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
+            )
         return None

@@ -108,7 +108,12 @@ def _change_outcome(
         )
         if change is not None:
             set_status(
-                author, change, actor=actor, by_moderator=False, comment=comment, now=now,
+                author,
+                change,
+                actor=actor,
+                by_moderator=False,
+                comment=comment,
+                now=now,
                 policy_version=policy.version,
             )
     elif outcome is not Outcome.REJECT:
@@ -125,7 +130,12 @@ def _change_outcome(
             )
             if lift is not None:
                 set_status(
-                    author, lift, actor=actor, by_moderator=False, comment=comment, now=now,
+                    author,
+                    lift,
+                    actor=actor,
+                    by_moderator=False,
+                    comment=comment,
+                    now=now,
                     policy_version=policy.version,
                 )
 
@@ -140,8 +150,13 @@ def _change_outcome(
         site_id=comment.site_id,
         target_type="comment",
         target_id=comment.external_id,
-        details={"from": old_status, "to": new_status, "reason": reason, "note": note,
-                 "appeal": comment.appeal_state if appeal else None},
+        details={
+            "from": old_status,
+            "to": new_status,
+            "reason": reason,
+            "note": note,
+            "appeal": comment.appeal_state if appeal else None,
+        },
     )
     events.emit(
         "comment.appeal_resolved" if appeal else "comment.updated",
@@ -163,8 +178,13 @@ def approve(
     if comment.status == CommentStatus.PUBLISHED:
         raise ReviewError("the comment is already published")
     _change_outcome(
-        comment, Outcome.PUBLISH, actor=actor, policy=policies.for_site(comment.site.name),
-        reason=None, note=note, now=now,
+        comment,
+        Outcome.PUBLISH,
+        actor=actor,
+        policy=policies.for_site(comment.site.name),
+        reason=None,
+        note=note,
+        now=now,
     )
     db.session.commit()
     return comment
@@ -196,8 +216,16 @@ def reject(
             comment, Outcome.REJECT, actor=actor, policy=policy, reason=reason, note=note, now=now
         )
     if sanction is not None:
-        _sanction(comment.author, sanction, days=days, actor=actor, reason=note or reason,
-                  comment=comment, policy=policy, now=now)
+        _sanction(
+            comment.author,
+            sanction,
+            days=days,
+            actor=actor,
+            reason=note or reason,
+            comment=comment,
+            policy=policy,
+            now=now,
+        )
     db.session.commit()
     return comment
 
@@ -227,8 +255,15 @@ def _sanction(
     else:
         until = None
     change = StatusChange(_SANCTION_STATUS[sanction], until, reason)
-    set_status(author, change, actor=actor, by_moderator=True, comment=comment, now=now,
-               policy_version=policy.version)
+    set_status(
+        author,
+        change,
+        actor=actor,
+        by_moderator=True,
+        comment=comment,
+        now=now,
+        policy_version=policy.version,
+    )
 
 
 def sanction_author(
@@ -244,8 +279,16 @@ def sanction_author(
     author = db.session.get(Author, author_id)
     if author is None:
         raise ReviewError(f"no author {author_id}")
-    _sanction(author, sanction, days=days, actor=actor, reason=reason, comment=None,
-              policy=policies.for_site(author.site.name), now=now)
+    _sanction(
+        author,
+        sanction,
+        days=days,
+        actor=actor,
+        reason=reason,
+        comment=None,
+        policy=policies.for_site(author.site.name),
+        now=now,
+    )
     db.session.commit()
     return author
 
@@ -259,9 +302,15 @@ def reinstate_author(
         raise ReviewError(f"no author {author_id}")
     if author.status == AuthorStatus.ACTIVE:
         raise ReviewError("the author is already active")
-    set_status(author, StatusChange(AuthorStatus.ACTIVE, None, reason), actor=actor,
-               by_moderator=True, comment=None, now=now,
-               policy_version=policies.for_site(author.site.name).version)
+    set_status(
+        author,
+        StatusChange(AuthorStatus.ACTIVE, None, reason),
+        actor=actor,
+        by_moderator=True,
+        comment=None,
+        now=now,
+        policy_version=policies.for_site(author.site.name).version,
+    )
     db.session.commit()
     return author
 
@@ -272,8 +321,14 @@ def add_note(author_id: int, *, actor: str, text: str, now: datetime) -> AuthorN
         raise ReviewError(f"no author {author_id}")
     note = AuthorNote(author_id=author.id, actor=actor, text=text, created_at=now)
     db.session.add(note)
-    audit.record(actor, "author.note", now=now, site_id=author.site_id, target_type="author",
-                 target_id=author.external_id)
+    audit.record(
+        actor,
+        "author.note",
+        now=now,
+        site_id=author.site_id,
+        target_type="author",
+        target_id=author.external_id,
+    )
     db.session.commit()
     return note
 
@@ -289,8 +344,14 @@ def appeal(comment: Comment, *, message: str | None, now: datetime) -> Comment:
     comment.appeal_state = "pending"
     comment.appeal_message = message
     comment.appealed_at = now
-    audit.record("author", "comment.appealed", now=now, site_id=comment.site_id,
-                 target_type="comment", target_id=comment.external_id,
-                 details={"message": message})
+    audit.record(
+        "author",
+        "comment.appealed",
+        now=now,
+        site_id=comment.site_id,
+        target_type="comment",
+        target_id=comment.external_id,
+        details={"message": message},
+    )
     db.session.commit()
     return comment

@@ -7,14 +7,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from moderation.schemas import SITE_NAME_PATTERN
 from moderation.extensions import db
+from moderation.schemas import SITE_NAME_PATTERN
 from moderation.tables import Site, SiteSecret, utcnow
 
 
@@ -40,16 +40,21 @@ def require_site(name: str) -> Site:
 def _audit(actor: str, action: str, site: Site, **details: object) -> None:
     from moderation.services import audit
 
-    audit.record(actor, action, now=utcnow(), site_id=site.id, target_type="site",
-                 target_id=site.name, details=dict(details))
+    audit.record(
+        actor,
+        action,
+        now=utcnow(),
+        site_id=site.id,
+        target_type="site",
+        target_id=site.name,
+        details=dict(details),
+    )
 
 
 def create_site(name: str, *, secret: str | None = None, actor: str = "cli") -> tuple[Site, str]:
     """Create a site with a fresh secret (returned once; store it at the site)."""
     if not re.fullmatch(SITE_NAME_PATTERN, name):
-        raise SiteError(
-            f"invalid site name {name!r}: use 1-64 letters, digits, '.', '_' or '-'"
-        )
+        raise SiteError(f"invalid site name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
     if get_site(name) is not None:
         raise SiteError(f"site {name!r} already exists")
     secret = secret or new_secret()

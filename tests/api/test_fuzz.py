@@ -39,8 +39,9 @@ odd_text = st.text(
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 FIELDS = ["site", "comment_id", "author", "article", "text", "posted_at", "parent_id"]
@@ -68,7 +69,9 @@ def rows(app: Flask) -> int:
 
 @FUZZ
 @given(payload=mangled_payloads())
-def test_signed_arbitrary_payloads(app: Flask, site: tuple[str, str], payload: dict[str, Any]) -> None:
+def test_signed_arbitrary_payloads(
+    app: Flask, site: tuple[str, str], payload: dict[str, Any]
+) -> None:
     client = app.test_client()
     body = json.dumps(payload).encode()
     before = rows(app)
@@ -85,7 +88,9 @@ def test_signed_arbitrary_payloads(app: Flask, site: tuple[str, str], payload: d
 
 
 @FUZZ
-@given(body=st.binary(max_size=2000) | st.builds(lambda n: b"[" * n + b"]" * n, st.integers(0, 50_000)))
+@given(
+    body=st.binary(max_size=2000) | st.builds(lambda n: b"[" * n + b"]" * n, st.integers(0, 50_000))
+)
 def test_arbitrary_bytes(app: Flask, site: tuple[str, str], body: bytes) -> None:
     client = app.test_client()
     before = rows(app)

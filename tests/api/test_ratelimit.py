@@ -81,5 +81,7 @@ def test_other_sites_keep_the_defaults(limited_app: Flask) -> None:
     codes = []
     for n in range(4):
         body = encode(comment_payload(site="gazette", comment_id=f"g{n}", author={"id": "x"}))
-        codes.append(client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code)
+        codes.append(
+            client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code
+        )
     assert codes == [202] * 4

@@ -63,7 +63,9 @@ def test_matches_point_into_the_original_text() -> None:
     ],
 )
 def test_malformed_line_yields_an_error_line_and_the_run_goes_on(line: str, problem: str) -> None:
-    out, err = run([json.dumps({"id": "before", "text": "fine"}), line, '{"id": "after", "text": "ok"}'])
+    out, err = run(
+        [json.dumps({"id": "before", "text": "fine"}), line, '{"id": "after", "text": "ok"}']
+    )
     assert out[0]["id"] == "before" and "decision" in out[0]
     assert problem in str(out[1]["error"])
     assert out[1]["line"] == 2

@@ -57,7 +57,9 @@ def test_rotation_keeps_both_secrets_valid_during_the_grace(
 
     for n, secret in enumerate((old, new.group(1))):
         body = encode(comment_payload(comment_id=f"r{n}"))
-        assert client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code in (202, 201)
+        assert client.post(
+            "/api/v1/comments", data=body, headers=signed(secret, body)
+        ).status_code in (202, 201)
     # `moderation sign` (and the callbacks) use the newest secret.
     assert _post(client, app, encode(comment_payload(comment_id="r9"))) in (201, 202)
     invoke(app, "site", "rotate-secret", "news", "--grace-hours", "0")

@@ -64,10 +64,17 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
             response = post(stack, secret, comment_payload(comment_id=f"v{n}", text=attack))  # type: ignore[arg-type]
             assert response.status_code in (201, 202), response.text
             body = wait_until(
-                lambda n=n: decided(stack, secret, f"v{n}"), timeout=60, what=f"v{n} decided"  # type: ignore[arg-type,misc]
+                lambda n=n: decided(stack, secret, f"v{n}"),
+                timeout=60,
+                what=f"v{n} decided",  # type: ignore[arg-type,misc]
             )
-            statuses.append((body["decision"], body["author"]["status"], body["reasons"][0]["code"]))
-            if body["author"]["status"] == "suspended" and body["reasons"][0]["code"] != "author_suspended":
+            statuses.append(
+                (body["decision"], body["author"]["status"], body["reasons"][0]["code"])
+            )
+            if (
+                body["author"]["status"] == "suspended"
+                and body["reasons"][0]["code"] != "author_suspended"
+            ):
                 if n == 3:
                     continue  # v4 arrives while suspended and is refused at once
                 time.sleep(SUSPENSION_SECONDS + 1)
@@ -86,7 +93,11 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
             events = receiver.verified_events(secret)
             sanctions = [e for e in events if e["type"].startswith("author.")]
             done = len([e for e in events if e["type"] == "comment.decided"]) == 6
-            return events if done and sanctions and sanctions[-1]["author"]["status"] == "blocked" else None
+            return (
+                events
+                if done and sanctions and sanctions[-1]["author"]["status"] == "blocked"
+                else None
+            )
 
         events = wait_until(all_delivered, timeout=90, what="every event delivered")
         time.sleep(2)  # any duplicate would arrive within a poll or two
@@ -112,7 +123,9 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
             assert e["policy_version"]
         decided_events = [e for e in events if e["type"] == "comment.decided"]
         assert {e["comment"]["id"] for e in decided_events} == {f"v{n}" for n in range(1, 7)}
-        assert all(e["comment"]["reasons"] and e["comment"]["scores"] is not None for e in decided_events)
+        assert all(
+            e["comment"]["reasons"] and e["comment"]["scores"] is not None for e in decided_events
+        )
     finally:
         web.stop()
         worker.stop()

@@ -66,7 +66,9 @@ def test_a_redis_outage_loses_nothing(
         n = 20
         started = time.monotonic()
         codes = [
-            post(stack, site[1], comment_payload(comment_id=f"o{i}", author={"id": f"r{i}"})).status_code
+            post(
+                stack, site[1], comment_payload(comment_id=f"o{i}", author={"id": f"r{i}"})
+            ).status_code
             for i in range(n)
         ]
         elapsed = time.monotonic() - started
@@ -174,9 +176,10 @@ def test_c_database_unreachable_answers_503_and_recovers(
         proxy.restore()
         assert len(comments(app)) == before  # nothing half-written
         again = wait_until(
-            lambda: (r := post(stack, site[1], comment_payload(comment_id="d2"))).status_code
-            == 202
-            and r,
+            lambda: (
+                (r := post(stack, site[1], comment_payload(comment_id="d2"))).status_code == 202
+                and r
+            ),
             timeout=30,
             what="the service to recover",
         )

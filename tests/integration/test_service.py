@@ -40,7 +40,10 @@ def worker_saw(worker: Process, comment_pk: int) -> int:
         if not line.startswith("{"):
             continue
         entry = json.loads(line)
-        if entry.get("message") == "score_comment finished" and entry.get("comment_id") == comment_pk:
+        if (
+            entry.get("message") == "score_comment finished"
+            and entry.get("comment_id") == comment_pk
+        ):
             count += 1
     return count
 

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (look-alike letters are the point of these tests)
 from __future__ import annotations
 
 import random

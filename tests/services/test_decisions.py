@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation import state
-from moderation.schemas import CommentIn
 from moderation.extensions import db
+from moderation.schemas import CommentIn
 from moderation.services import decisions, intake
 from moderation.services.sites import require_site
 from moderation.tables import Author, AuthorAction, Comment, Strike

@@ -108,9 +108,7 @@ def test_gives_up_after_the_retry_window_and_redelivers_on_request(
     (row,) = events_of(app)
     settings = DeliverySettings(backoff_base_seconds=1, retry_hours=24)
     with app.app_context(), httpx.Client() as client:
-        db.session.execute(
-            sa.update(Event).values(retry_since=utcnow() - timedelta(hours=25))
-        )
+        db.session.execute(sa.update(Event).values(retry_since=utcnow() - timedelta(hours=25)))
         db.session.commit()
         assert attempt_delivery(row.seq, client=client, settings=settings) == "failed"
     assert events_of(app)[0].status == "failed"

@@ -11,7 +11,7 @@ from moderation import state
 from moderation.extensions import db
 from moderation.policy.schema import Sanction
 from moderation.services import review
-from moderation.tables import Author, AuditEntry, Comment, Event, Strike
+from moderation.tables import AuditEntry, Author, Comment, Event, Strike
 from tests.services.test_decisions import ATTACK, CLEAN, T0, author_row, score, submit
 from tests.support import encode, signed
 
@@ -41,7 +41,9 @@ def test_overturning_a_rejection_removes_the_strike_and_lifts_the_watch(app: Fla
         comment = db.session.get(Comment, first)
         assert comment is not None
         assert (comment.status, comment.decision, comment.decided_by) == (
-            "published", "publish", "moderator:ann",
+            "published",
+            "publish",
+            "moderator:ann",
         )
     author = author_row(app)
     assert author.status == "active"
@@ -59,8 +61,13 @@ def test_rejecting_a_held_comment_strikes_and_can_block(app: Flask) -> None:
         db.session.execute(sa.update(Author).values(held_count=1, published_count=0))
         db.session.commit()
         review.reject(
-            held, actor="moderator:ann", policies=state.policies(), reason="attack",
-            note="targets another reader", sanction=Sanction.BLOCK, now=T0,
+            held,
+            actor="moderator:ann",
+            policies=state.policies(),
+            reason="attack",
+            note="targets another reader",
+            sanction=Sanction.BLOCK,
+            now=T0,
         )
     author = author_row(app)
     assert author.status == "blocked"
@@ -76,9 +83,8 @@ def test_rejecting_a_held_comment_strikes_and_can_block(app: Flask) -> None:
 @pytest.mark.usefixtures("site")
 def test_invalid_actions_change_nothing(app: Flask) -> None:
     comment_id = submit(app, "c1", CLEAN, T0)
-    with app.app_context():
-        with pytest.raises(review.ReviewError, match="not been scored"):
-            review.approve(comment_id, actor="m", policies=state.policies(), now=T0)
+    with app.app_context(), pytest.raises(review.ReviewError, match="not been scored"):
+        review.approve(comment_id, actor="m", policies=state.policies(), now=T0)
     score(app, comment_id, T0)
     with app.app_context():
         with pytest.raises(review.ReviewError, match="already published"):
@@ -126,7 +132,9 @@ def test_appeal_rules(app: Flask, client: FlaskClient, site: tuple[str, str]) ->
     bad = appeal(client, site[1], "c2", "x" * 2001)
     assert bad.status_code == 400  # type: ignore[attr-defined]
     with app.app_context():
-        comment = db.session.execute(sa.select(Comment).where(Comment.external_id == "c2")).scalar_one()
+        comment = db.session.execute(
+            sa.select(Comment).where(Comment.external_id == "c2")
+        ).scalar_one()
         assert comment.appeal_state is None and comment.status == "rejected"
 
 
@@ -139,7 +147,9 @@ def test_upheld_appeal(app: Flask, client: FlaskClient, site: tuple[str, str]) -
         assert comment is not None and comment.status == "rejected"
     appeal(client, site[1], "c1", None)
     with app.app_context():
-        review.reject(rejected, actor="moderator:bo", policies=state.policies(), reason="attack", now=T0)
+        review.reject(
+            rejected, actor="moderator:bo", policies=state.policies(), reason="attack", now=T0
+        )
         comment = db.session.get(Comment, rejected)
         assert comment is not None
         assert (comment.status, comment.appeal_state) == ("rejected", "upheld")
