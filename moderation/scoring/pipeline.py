@@ -50,7 +50,8 @@ class Pipeline:
                 for m in matches
             ]
         normalized = [self.rules.deobfuscate(t) for t in texts]
-        predictions = self.classifier.predict_batch(normalized)
+        # The model was trained with the rule hits as features: pass them.
+        predictions = self.classifier.predict_batch(normalized, matches=matches)
         results = []
         for norm, found, probs in zip(normalized, matches, predictions, strict=True):
             scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
