@@ -73,10 +73,12 @@ def load_policies(app: Flask, settings: Settings) -> None:
 def check_scoring_config(settings: Settings) -> None:
     """Validate the word lists and find the model artefact now; the model loads on first use."""
     from moderation.scoring.classifier import default_model_path
+    from moderation.scoring.patterns import PatternFilter
     from moderation.scoring.rules import RuleConfigError, validate_config
 
     try:
         validate_config(settings.config_dir)
+        PatternFilter.from_config(settings.config_dir)
     except RuleConfigError as exc:
         raise ConfigError(str(exc)) from None
     if default_model_path(settings.models_dir) is None:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from moderation.policy.schema import AuthorTier, Policy
+from moderation.scoring.patterns import CRITICISM
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult, Severity
 
 
@@ -149,6 +150,9 @@ def _drivers(result: ScoreResult, policy: Policy) -> dict[Category, _Driver]:
     best: dict[Category, _Driver] = {
         c: _Driver(float(result.scores.get(c, 0.0)), "model") for c in CATEGORIES
     }
+    if any(m.term == CRITICISM for m in result.matches):
+        capped = min(best[Category.ATTACK].score, policy.criticism.max_attack)
+        best[Category.ATTACK] = _Driver(capped, "model")
     links = 0
     for match in result.matches:
         if match.category is Category.SPAM and match.term == "link":

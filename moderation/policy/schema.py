@@ -82,6 +82,13 @@ class RateLimits(_Strict):
         return value
 
 
+class Criticism(_Strict):
+    """Harsh words about a thing, not a person ("the plan is idiotic"), detected by the
+    ``impersonal-criticism`` pattern: the attack score is capped at ``max_attack``."""
+
+    max_attack: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class LadderStep(_Strict):
     """At ``strikes`` or more active strike weight, apply ``sanction`` (``days`` for suspend)."""
 
@@ -158,6 +165,7 @@ class Policy(_Strict):
     spam: SpamRules = Field(default_factory=SpamRules)
     authors: Authors = Field(default_factory=Authors)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    criticism: Criticism = Field(default_factory=Criticism)
 
     @field_validator("categories")
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from moderation.scoring.classifier import Classifier, default_model_path
+from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 
@@ -21,10 +22,13 @@ log = logging.getLogger(__name__)
 class Pipeline:
     """Scores texts. Thread-safe once built; holds no per-request state."""
 
-    def __init__(self, rules: RuleFilter, classifier: Classifier | None) -> None:
+    def __init__(
+        self, rules: RuleFilter, patterns: PatternFilter, classifier: Classifier | None
+    ) -> None:
         self.rules = rules
+        self.patterns = patterns
         self.classifier = classifier
-        versions = {"rules": rules.version}
+        versions = {"rules": rules.version, "patterns": patterns.version}
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
@@ -42,28 +46,27 @@ class Pipeline:
         ``explain_above`` maps a category to the model score from which its evidence spans
         are computed (normally the policy's hold threshold); ``None`` explains nothing.
         """
-        matches = self.rules.find_batch(texts)
-        if self.classifier is None:
-            zero = dict.fromkeys(CATEGORIES, 0.0)
-            return [
-                ScoreResult(scores=dict(zero), matches=tuple(m), versions=self.versions)
-                for m in matches
-            ]
+        word_matches = self.rules.find_batch(texts)
         normalized = [self.rules.deobfuscate(t) for t in texts]
-        # The model was trained with the rule hits as features: pass them.
-        predictions = self.classifier.predict_batch(normalized, matches=matches)
+        if self.classifier is None:
+            predictions: list[dict[Category, float]] = [dict.fromkeys(CATEGORIES, 0.0)] * len(texts)
+        else:
+            # The model was trained with the word-list hits as features: pass them.
+            predictions = self.classifier.predict_batch(normalized, matches=word_matches)
         results = []
-        for norm, found, probs in zip(normalized, matches, predictions, strict=True):
+        for norm, found, probs in zip(normalized, word_matches, predictions, strict=True):
             scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
+            phrases = self.patterns.find(norm, found)
+            matches = sorted([*found, *phrases], key=lambda m: (m.start, m.end))
             evidence: list[Evidence] = []
-            if explain_above:
+            if explain_above and self.classifier is not None:
                 wanted = [c for c, floor in explain_above.items() if scores.get(c, 0.0) >= floor]
                 if wanted:
                     evidence = self.classifier.explain(norm, wanted)
             results.append(
                 ScoreResult(
                     scores=scores,
-                    matches=tuple(found),
+                    matches=tuple(matches),
                     explanations=tuple(evidence),
                     versions=self.versions,
                 )
@@ -78,11 +81,12 @@ _cache: dict[tuple[Path, Path], Pipeline] = {}
 def build_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:
     """Compile the rules and load the newest model in ``models_dir`` (rules only if none)."""
     rules = RuleFilter.from_config(config_dir)
+    patterns = PatternFilter.from_config(config_dir)
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
         log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
-    return Pipeline(rules, classifier)
+    return Pipeline(rules, patterns, classifier)
 
 
 def get_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:

@@ -1,0 +1,142 @@
+"""Phrase patterns: threats, attacks on groups, insults without rude words, commercial spam.
+
+Word lists catch words; these catch constructions ("I'll break your jaw", "<group> are
+vermin", "you have the IQ of a potato", "make $500 a day"). Patterns come from
+``config/wordlists/patterns.yaml`` and run on the rule filter's de-obfuscated, normalised
+text, so "1'll k1ll y0u" is read as "i'll kill you"; matches are reported with offsets into
+the original text. Pure: no I/O after loading, thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from moderation.scoring.normalize import Normalized
+from moderation.scoring.types import Category, Match, Severity
+from moderation.scoring.wordlists import RuleConfigError
+
+CRITICISM = "impersonal-criticism"
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|you're|youre|yourself|u|ur|ya)\b")
+_VOCAB_REF = re.compile(r"\{([a-z_]\w*)\}")
+_KEYS = {"name", "category", "severity", "about", "regex"}
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    name: str
+    category: Category
+    severity: Severity
+    regex: re.Pattern[str]
+
+
+class PatternFilter:
+    """Compiled phrase patterns. Build with :meth:`from_config`; call :meth:`find`."""
+
+    def __init__(self, patterns: Sequence[Pattern], fingerprint: str) -> None:
+        self.patterns = tuple(patterns)
+        self.version = f"patterns-1.0+{fingerprint}"
+        self._criticism = [p for p in self.patterns if p.name == CRITICISM]
+        self._acting = [p for p in self.patterns if p.name != CRITICISM]
+
+    @classmethod
+    def from_config(cls, config_dir: Path) -> PatternFilter:
+        """Raises :class:`RuleConfigError` naming the file and pattern when invalid."""
+        path = config_dir / "wordlists" / "patterns.yaml"
+        try:
+            raw = path.read_bytes()
+            data = yaml.safe_load(raw)
+        except FileNotFoundError:
+            raise RuleConfigError(f"{path}: file not found") from None
+        except yaml.YAMLError as exc:
+            raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
+        return cls(_compile(data, str(path)), hashlib.sha256(raw).hexdigest()[:8])
+
+    def find(self, normalized: Normalized, word_matches: Sequence[Match] = ()) -> list[Match]:
+        """Matches of every pattern in ``normalized`` (offsets into the original text).
+
+        The ``impersonal-criticism`` match is reported only when nothing in the comment is
+        aimed at a person or rude in itself: no second person, no other pattern, and no
+        word-list term (``word_matches``) worse than mild ("idiotic" alone is blunt opinion).
+        """
+        text = normalized.text
+        found: list[Match] = []
+        for pattern in self._acting:
+            for m in pattern.regex.finditer(text):
+                start, end = normalized.original_span(m.start(), m.end())
+                found.append(Match(pattern.name, pattern.category, pattern.severity, start, end))
+        rude = any(
+            m.severity.rank >= Severity.MODERATE.rank and m.category is not Category.SPAM
+            for m in word_matches
+        )
+        if self._criticism and not found and not rude and not _SECOND_PERSON.search(text):
+            for pattern in self._criticism:
+                m = pattern.regex.search(text)
+                if m:
+                    start, end = normalized.original_span(m.start(), m.end())
+                    found.append(Match(CRITICISM, pattern.category, pattern.severity, start, end))
+        found.sort(key=lambda x: (x.start, x.end))
+        return found
+
+
+def _vocabulary(data: dict[str, Any], source: str) -> dict[str, str]:
+    vocab = data.get("vocab", {})
+    if not isinstance(vocab, dict):
+        raise RuleConfigError(f"{source}: vocab: must be a mapping of name to words")
+    out = {}
+    for name, words in vocab.items():
+        if not isinstance(words, str) or not words.split():
+            raise RuleConfigError(f"{source}: vocab.{name}: must be a space-separated word list")
+        alternatives = sorted(set(words.split()), key=len, reverse=True)
+        words_re = "|".join(re.escape(w) for w in alternatives)
+        out[str(name)] = f"(?:(?:{words_re})(?:s|es|ed|d|ing)?)"
+    return out
+
+
+def _compile(data: Any, source: str) -> list[Pattern]:
+    if not isinstance(data, dict) or set(data) - {"vocab", "patterns"}:
+        raise RuleConfigError(f"{source}: top level must be a mapping with vocab and patterns")
+    vocab = _vocabulary(data, source)
+    entries = data.get("patterns")
+    if not isinstance(entries, list) or not entries:
+        raise RuleConfigError(f"{source}: patterns: must be a non-empty list")
+    patterns: list[Pattern] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{source}: patterns[{index}]"
+        if not isinstance(entry, dict):
+            raise RuleConfigError(f"{where}: must be a mapping")
+        unknown = set(entry) - _KEYS
+        if unknown:
+            raise RuleConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name or name in seen:
+            raise RuleConfigError(f"{where}: name: must be a unique non-empty string")
+        seen.add(name)
+        where = f"{source}: pattern {name!r}"
+        try:
+            category = Category(entry.get("category"))
+            severity = Severity(entry.get("severity"))
+        except ValueError as exc:
+            raise RuleConfigError(f"{where}: {exc}") from None
+        body = entry.get("regex")
+        if not isinstance(body, str) or not body.strip():
+            raise RuleConfigError(f"{where}: regex: must be a non-empty string")
+
+        def expand(m: re.Match[str], where: str = where) -> str:
+            if m.group(1) not in vocab:
+                raise RuleConfigError(f"{where}: unknown vocabulary {{{m.group(1)}}}")
+            return vocab[m.group(1)]
+
+        try:
+            regex = re.compile(_VOCAB_REF.sub(expand, body.strip()))
+        except re.error as exc:
+            raise RuleConfigError(f"{where}: regex does not compile: {exc}") from None
+        patterns.append(Pattern(name, category, severity, regex))
+    return patterns

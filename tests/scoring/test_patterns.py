@@ -1,0 +1,137 @@
+"""Phrase patterns: threats, group hate, insults without rude words, spam — and the clean
+look-alikes they must leave alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation.scoring.patterns import CRITICISM, PatternFilter
+from moderation.scoring.rules import RuleFilter
+from moderation.scoring.wordlists import RuleConfigError
+from tests.support import ROOT
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleFilter:
+    return RuleFilter.from_config(ROOT / "config")
+
+
+@pytest.fixture(scope="module")
+def patterns() -> PatternFilter:
+    return PatternFilter.from_config(ROOT / "config")
+
+
+def found(rules: RuleFilter, patterns: PatternFilter, text: str) -> dict[str, str]:
+    """pattern name -> matched original substring."""
+    norm = rules.deobfuscate(text)
+    return {m.term: text[m.start : m.end] for m in patterns.find(norm, rules.find(text))}
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "category"),
+    [
+        ("I will shoot you the moment you step on my lawn", "first-person-violence", "threat"),
+        ("we're gonna torch your office, wait and see", "first-person-violence", "threat"),
+        ("i w1ll sh00t y0u", "first-person-violence", "threat"),
+        ("Say it again and I'll smash your teeth in", "harm-to-body", "threat"),
+        ("the whole council ought to be lynched", "should-be-harmed", "threat"),
+        ("That columnist deserves a bullet", "deserves-harm", "threat"),
+        ("somebody should just knife the guy", "someone-should-harm", "threat"),
+        ("I really hope somebody shoots the sheriff", "wish-harm", "threat"),
+        ("I know where you live, pal.", "stock-threat", "threat"),
+        ("Refugees are nothing but parasites", "group-dehumanised", "hate"),
+        ("gay men are all perverts", "group-generalised", "hate"),
+        ("Muslims should be deported, every last one", "group-removed", "hate"),
+        ("disabled people shouldn't be allowed to have kids", "group-stock", "hate"),
+        ("your brain has the attention span of a toddler", "insult-comparison", "attack"),
+        ("you obviously can't read a chart", "insult-ability", "attack"),
+        ("Sure, Einstein. Whatever you say.", "insult-address", "attack"),
+        ("The alderman is a spineless weasel", "insult-person-is", "attack"),
+        ("Earn $300 a day from your phone", "money-claim", "spam"),
+        ("Buy cheap followers here", "sales-pitch", "spam"),
+    ],
+)
+def test_patterns_catch(
+    rules: RuleFilter, patterns: PatternFilter, text: str, name: str, category: str
+) -> None:
+    hits = found(rules, patterns, text)
+    assert name in hits, hits
+    norm = rules.deobfuscate(text)
+    (match,) = [m for m in patterns.find(norm) if m.term == name][:1]
+    assert str(match.category) == category
+    assert hits[name].strip() and hits[name] in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We'll crush them on Saturday, go Tigers!",
+        "This tax will kill small businesses downtown.",
+        "Shoot me an email if you want the minutes.",
+        "We will hang out at the market after the meeting.",
+        "You can sleep when you are dead, as my coach said.",
+        "Nobody should be getting shot in this city.",
+        "Immigrants built this town and still run half of Main Street.",
+        "As a gay man I support the new ordinance.",
+        "The team got slaughtered 5-0 and deserved it.",
+        "The casino on the waterfront is closing, the article says.",
+        "Police say the suspect was armed with a gun.",
+        "I'm going to beat the traffic by leaving early.",
+        "Women are underrepresented on the council.",
+        "Liberals are wrong about this bill.",
+        "You make a fair point about the budget.",
+    ],
+)
+def test_clean_look_alikes_pass(rules: RuleFilter, patterns: PatternFilter, text: str) -> None:
+    hits = {k: v for k, v in found(rules, patterns, text).items() if k != CRITICISM}
+    assert hits == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "criticism"),
+    [
+        ("The new zoning plan is absurd and will cost us.", True),
+        ("What a laughable excuse for a budget.", True),
+        ("The plan is absurd and so are you.", False),  # second person
+        ("The plan is stupid, you moron.", False),  # an insult too
+        ("The plan is shit.", False),  # a strong word-list term
+        ("Thanks for the update on the bridge.", False),
+    ],
+)
+def test_impersonal_criticism(
+    rules: RuleFilter, patterns: PatternFilter, text: str, criticism: bool
+) -> None:
+    assert (CRITICISM in found(rules, patterns, text)) is criticism
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("patterns: []\n", "non-empty list"),
+        ("patterns:\n  - {name: a, category: threat, severity: strong, regex: '('}\n", "compile"),
+        ("patterns:\n  - {name: a, category: rudeness, severity: strong, regex: x}\n", "rudeness"),
+        ("patterns:\n  - {name: a, category: threat, severity: awful, regex: x}\n", "awful"),
+        ("patterns:\n  - {name: a, category: threat, severity: strong, regex: '{nope}'}\n", "nope"),
+        (
+            "patterns:\n  - {name: a, category: threat, severity: strong, regex: x, extra: 1}\n",
+            "extra",
+        ),
+        (
+            "patterns:\n  - {name: a, category: threat, severity: strong, regex: x}\n"
+            "  - {name: a, category: threat, severity: strong, regex: y}\n",
+            "unique",
+        ),
+        (
+            "vocab: {v: ''}\npatterns:\n  - {name: a, category: threat, severity: strong, regex: x}\n",
+            "vocab.v",
+        ),
+    ],
+)
+def test_invalid_config_names_the_problem(tmp_path: Path, content: str, problem: str) -> None:
+    (tmp_path / "wordlists").mkdir()
+    (tmp_path / "wordlists" / "patterns.yaml").write_text(content)
+    with pytest.raises(RuleConfigError, match=problem) as info:
+        PatternFilter.from_config(tmp_path)
+    assert "patterns.yaml" in str(info.value)
