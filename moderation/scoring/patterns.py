@@ -23,6 +23,8 @@ from moderation.scoring.types import Category, Match, Severity
 from moderation.scoring.wordlists import RuleConfigError
 
 CRITICISM = "impersonal-criticism"
+SIGNAL = "spam-signal"
+SIGNALS = "spam-signals"  # two or more different spam signals (a link counts as one)
 _SECOND_PERSON = re.compile(r"\b(?:you|your|yours|you're|youre|yourself|u|ur|ya)\b")
 _VOCAB_REF = re.compile(r"\{([a-z_]\w*)\}")
 _KEYS = {"name", "category", "severity", "about", "regex"}
@@ -61,7 +63,9 @@ class PatternFilter:
     def find(self, normalized: Normalized, word_matches: Sequence[Match] = ()) -> list[Match]:
         """Matches of every pattern in ``normalized`` (offsets into the original text).
 
-        The ``impersonal-criticism`` match is reported only when nothing in the comment is
+        Two or more different ``spam-signal`` hits (a link counts as one) add a moderate
+        ``spam-signals`` match. The ``impersonal-criticism`` match is reported only when nothing
+        in the comment is
         aimed at a person or rude in itself: no second person, no other pattern, and no
         word-list term (``word_matches``) worse than mild ("idiotic" alone is blunt opinion).
         """
@@ -71,11 +75,26 @@ class PatternFilter:
             for m in pattern.regex.finditer(text):
                 start, end = normalized.original_span(m.start(), m.end())
                 found.append(Match(pattern.name, pattern.category, pattern.severity, start, end))
+        signals = {text[m.start : m.end].lower() for m in found if m.term == SIGNAL}
+        if any(m.term == "link" for m in word_matches):
+            signals.add("<link>")
+        if len(signals) >= 2:
+            spots = [m for m in found if m.term == SIGNAL] or list(word_matches)
+            found.append(
+                Match(
+                    SIGNALS,
+                    Category.SPAM,
+                    Severity.MODERATE,
+                    min(m.start for m in spots),
+                    max(m.end for m in spots),
+                )
+            )
         rude = any(
             m.severity.rank >= Severity.MODERATE.rank and m.category is not Category.SPAM
             for m in word_matches
         )
-        if self._criticism and not found and not rude and not _SECOND_PERSON.search(text):
+        acting = [m for m in found if m.severity is not Severity.NONE and m.term != SIGNAL]
+        if self._criticism and not acting and not rude and not _SECOND_PERSON.search(text):
             for pattern in self._criticism:
                 m = pattern.regex.search(text)
                 if m:
