@@ -3,18 +3,21 @@ spans of the original text that drove them.
 
 The model is trained with scikit-learn (:mod:`moderation.training.model`): three TF-IDF blocks
 over the rule filter's normalised text (word 1-2-grams, ``char_wb`` 2-5-grams and "second-person
-window" tokens) feeding one logistic regression per category, each followed by Platt scaling.
-The artefact stores that model as plain arrays (vocabularies, idf, coefficients, calibration), so
-loading it runs no pickled code and scoring one comment costs a few dictionary look-ups and a
-small matrix product instead of scikit-learn's per-call overhead. The analyzers below are the
-very functions the training vectorisers call, so both paths see the same features; a test checks
-that the scores agree with the scikit-learn pipeline.
+window" tokens) plus rule-filter counts, feeding one linear model per category, each followed by
+Platt scaling. The artefact stores that model as plain arrays (vocabularies, idf, coefficients,
+calibration), so loading it runs no pickled code. Scoring caches the character-gram columns of
+every token it has seen (``char_wb`` grams never cross whitespace), looks word grams up in
+dictionaries, and does the counting, TF-IDF weighting, normalisation and the product with the
+coefficients once per batch in numpy. The analyzers below are the very functions the training
+vectorisers call, so both paths see the same features; tests check that the scores agree with
+the scikit-learn pipeline to 1e-5.
 
 Artefacts are loaded explicitly (:meth:`Classifier.load`), never at import.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import itertools
 import json
@@ -23,7 +26,7 @@ import re
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,18 +37,23 @@ import numpy.typing as npt
 from moderation.scoring.types import Category, Evidence, Match, Severity
 
 __all__ = [
+    "DEFAULT_NGRAMS",
     "FORMAT",
     "MODEL_CATEGORIES",
     "Classifier",
     "ModelLoadError",
+    "analyzer",
     "char_wb_grams",
     "default_model_path",
     "feature_spans",
+    "token_char_grams",
     "word_grams",
     "you_grams",
 ]
 
-FORMAT = "comment-classifier/1"
+FORMAT = "comment-classifier/2"
+#: Formats this code reads: /1 is /2 without ``ngram.<block>`` arrays (default ranges).
+READABLE_FORMATS = frozenset({"comment-classifier/1", FORMAT})
 MODEL_CATEGORIES: tuple[Category, ...] = (
     Category.PROFANITY,
     Category.ATTACK,
@@ -55,6 +63,7 @@ MODEL_CATEGORIES: tuple[Category, ...] = (
 ARTEFACT_SUFFIX = ".npz"
 
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
 
 
 class NormalizedText(Protocol):
@@ -73,12 +82,15 @@ class ModelLoadError(RuntimeError):
 # --------------------------------------------------------------------------- analyzers
 #
 # Input is the rule filter's normalised text (already case-folded). Each analyzer has a fast
-# form (grams only, used for scoring and training) and a span form (grams with offsets into the
-# normalised text, used for explanations); `feature_spans` must yield exactly the same grams.
+# form (grams only, used for training and as the reference), a span form (grams with offsets
+# into the normalised text, used for explanations; `feature_spans` must yield exactly the same
+# grams), and the scorer below has a cached form of the character analyzer.
 
 _WS_TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
-CHAR_MIN, CHAR_MAX = 2, 5
+#: n-gram range of each block unless the artefact says otherwise (``ngram.<block>``).
+DEFAULT_NGRAMS: dict[str, tuple[int, int]] = {"word": (1, 2), "char": (2, 5), "you": (1, 1)}
+CHAR_MIN, CHAR_MAX = DEFAULT_NGRAMS["char"]
 YOU_WINDOW = 4
 SECOND_PERSON = frozenset(
     {
@@ -87,22 +99,34 @@ SECOND_PERSON = frozenset(
     }
 )  # fmt: skip
 
+Analyzer = Callable[[str], list[str]]
 
-def word_grams(text: str) -> list[str]:
-    """Word unigrams and bigrams."""
+
+def word_grams(text: str, n_max: int = 2) -> list[str]:
+    """Word 1- to ``n_max``-grams (words joined by one space)."""
     words = _WORD.findall(text)
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    grams = words + [f"{a} {b}" for a, b in itertools.pairwise(words)] if n_max >= 2 else words
+    for n in range(3, n_max + 1):
+        grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return grams
 
 
-def char_wb_grams(text: str) -> list[str]:
-    """Character 2-5-grams inside each whitespace-delimited token padded with one space."""
+def token_char_grams(token: str, lo: int = CHAR_MIN, hi: int = CHAR_MAX) -> list[str]:
+    """Character ``lo``-``hi``-grams of one whitespace-free token padded with one space."""
+    padded = f" {token} "
+    size = len(padded)
     grams: list[str] = []
-    extend = grams.extend
-    for token in _WS_TOKEN.findall(text):
-        padded = f" {token} "
-        size = len(padded)
-        for n in range(CHAR_MIN, min(CHAR_MAX, size) + 1):
-            extend([padded[i : i + n] for i in range(size - n + 1)])
+    for n in range(lo, min(hi, size) + 1):
+        grams.extend([padded[i : i + n] for i in range(size - n + 1)])
+    return grams
+
+
+def char_wb_grams(text: str, lo: int = CHAR_MIN, hi: int = CHAR_MAX) -> list[str]:
+    """Character ``lo``-``hi``-grams inside each whitespace-delimited token padded with one
+    space (``str.split()`` and ``\\S+`` agree on what whitespace is)."""
+    grams: list[str] = []
+    for token in text.split():
+        grams.extend(token_char_grams(token, lo, hi))
     return grams
 
 
@@ -118,7 +142,29 @@ def you_grams(text: str) -> list[str]:
     return grams
 
 
-ANALYZERS = {"word": word_grams, "char": char_wb_grams, "you": you_grams}
+ANALYZERS: dict[str, Analyzer] = {"word": word_grams, "char": char_wb_grams, "you": you_grams}
+
+
+def analyzer(block: str, ngram: tuple[int, int] | None = None) -> Analyzer:
+    """The analyzer of ``block`` for an n-gram range (default :data:`DEFAULT_NGRAMS`).
+
+    Raises ``ValueError`` for an unknown block or a range the block does not support.
+    """
+    if block not in ANALYZERS:
+        raise ValueError(f"unknown feature block {block!r}")
+    lo, hi = ngram or DEFAULT_NGRAMS[block]
+    if not 1 <= lo <= hi:
+        raise ValueError(f"block {block!r}: bad n-gram range ({lo}, {hi})")
+    if block == "char":
+        return functools.partial(char_wb_grams, lo=lo, hi=hi)
+    if block == "word":
+        if lo != 1:
+            raise ValueError(f"block 'word' starts at unigrams, not {lo}-grams")
+        return functools.partial(word_grams, n_max=hi)
+    if (lo, hi) != (1, 1):
+        raise ValueError(f"block {block!r} has no n-gram range")
+    return ANALYZERS[block]
+
 
 #: The "rules" block: log(1 + number of rule-filter matches) per (category, severity).
 RULE_FEATURES: tuple[str, ...] = tuple(
@@ -137,19 +183,25 @@ def rule_features(matches: Iterable[Match]) -> dict[int, float]:
     return {col: math.log1p(n) for col, n in counts.items()}
 
 
-def feature_spans(block: str, text: str) -> list[tuple[str, int, int]]:
-    """The grams of ``ANALYZERS[block](text)`` with ``(start, end)`` in ``text``."""
+def feature_spans(
+    block: str, text: str, ngram: tuple[int, int] | None = None
+) -> list[tuple[str, int, int]]:
+    """The grams of ``analyzer(block, ngram)(text)`` with ``(start, end)`` in ``text``."""
+    lo, hi = ngram or DEFAULT_NGRAMS.get(block, (1, 1))
     out: list[tuple[str, int, int]] = []
     if block == "word":
         words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-        out.extend(words)
-        out.extend((f"{a[0]} {b[0]}", a[1], b[2]) for a, b in itertools.pairwise(words))
+        for n in range(1, hi + 1):
+            out.extend(
+                (" ".join(w[0] for w in words[i : i + n]), words[i][1], words[i + n - 1][2])
+                for i in range(len(words) - n + 1)
+            )
     elif block == "char":
         for match in _WS_TOKEN.finditer(text):
             padded = f" {match.group()} "
             size = len(padded)
             base = match.start() - 1  # padded[i] is text[base + i]
-            for n in range(CHAR_MIN, min(CHAR_MAX, size) + 1):
+            for n in range(lo, min(hi, size) + 1):
                 for i in range(size - n + 1):
                     start = max(base + i, match.start())
                     end = min(base + i + n, match.end())
@@ -172,8 +224,9 @@ def feature_spans(block: str, text: str) -> list[tuple[str, int, int]]:
 @dataclass(frozen=True, slots=True)
 class _Block:
     name: str
-    vocabulary: dict[str, int]  # gram -> column in the block
-    terms: tuple[str, ...]  # column -> gram
+    ngram: tuple[int, int]
+    vocabulary: dict[str, int]  # gram -> *global* column (block offset included)
+    terms: tuple[str, ...]  # column in the block -> gram
     idf: FloatArray
     offset: int  # first column of the block in the coefficient matrix
 
@@ -183,8 +236,18 @@ def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+#: Tokens whose character-gram columns are kept per process besides the warm ones (then the
+#: cache starts over; a token costs ~0.5 KB). The word vocabulary's ``PREWARM_TOKENS`` most
+#: frequent words are computed at load time and never evicted.
+TOKEN_CACHE_LIMIT = 200_000
+PREWARM_TOKENS = 5_000
+
+_EMPTY_COLUMNS: IntArray = np.empty(0, dtype=np.int32)
+
+
 class Classifier:
-    """A loaded artefact. Immutable and thread-safe; build it with :meth:`load`."""
+    """A loaded artefact. Thread-safe (the token cache is a dict filled under the GIL);
+    build it with :meth:`load`."""
 
     def __init__(self, arrays: dict[str, Any], path: Path | None = None) -> None:
         """``arrays`` is the artefact's content (see :func:`moderation.training.model.export`).
@@ -206,6 +269,9 @@ class Classifier:
                 name = str(spec["name"])
                 if name not in ANALYZERS and name != "rules":
                     raise ModelLoadError(f"{where}: unknown feature block {name!r}")
+                lo, hi = (int(n) for n in spec.get("ngram", DEFAULT_NGRAMS.get(name, (1, 1))))
+                if name != "rules":
+                    analyzer(name, (lo, hi))  # raises ValueError for a bad range
                 raw = np.asarray(spec["vocabulary"], dtype=np.uint8).tobytes().decode("utf-8")
                 terms = tuple(raw.split("\n")) if raw else ()
                 idf = np.asarray(spec["idf"], dtype=np.float32)
@@ -213,8 +279,8 @@ class Classifier:
                     raise ModelLoadError(
                         f"{where}: block {name!r} has {len(terms)} terms but {len(idf)} idf values"
                     )
-                vocabulary = {term: i for i, term in enumerate(terms)}
-                blocks.append(_Block(name, vocabulary, terms, idf, offset))
+                vocabulary = dict(zip(terms, range(offset, offset + len(terms)), strict=True))
+                blocks.append(_Block(name, (lo, hi), vocabulary, terms, idf, offset))
                 offset += len(terms)
         except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{where}: malformed model artefact ({exc!r})") from exc
@@ -238,6 +304,33 @@ class Classifier:
         self._slope = slope
         self._bias = bias
         self.path = path
+        # Which block each column belongs to (per-block L2 normalisation in the batch path).
+        self._n_blocks = max(1, len(self._blocks))
+        self._block_of = np.zeros(offset, dtype=np.int64)
+        for k, block in enumerate(self._blocks):
+            self._block_of[block.offset : block.offset + len(block.terms)] = k
+        by_name = {b.name: b for b in self._blocks}
+        self._word = by_name.get("word")
+        self._you = by_name.get("you")
+        self._char = by_name.get("char")
+        self._token_cache: dict[str, IntArray] = {}
+        self._warm_tokens: dict[str, IntArray] = {}
+        if self._char is not None and self._word is not None:
+            self._prewarm(self._word)
+
+    def _prewarm(self, word: _Block) -> None:
+        """Character-gram columns of the most frequent single words of the word vocabulary."""
+        order = np.argsort(word.idf, kind="stable")
+        warm: dict[str, IntArray] = {}
+        for i in order:
+            term = word.terms[int(i)]
+            if " " in term:
+                continue
+            warm[term] = self._char_columns(term)
+            if len(warm) >= PREWARM_TOKENS:
+                break
+        self._warm_tokens = warm
+        self._token_cache.update(warm)
 
     # ----------------------------------------------------------------- loading
 
@@ -258,7 +351,7 @@ class Classifier:
                 arrays = unpack({name: stored[name] for name in stored.files})
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
             raise ModelLoadError(f"{path}: cannot read model artefact ({exc})") from exc
-        if arrays.get("format") != FORMAT:
+        if arrays.get("format") not in READABLE_FORMATS:
             raise ModelLoadError(f"{path}: not a {FORMAT} artefact")
         trained_with = str(arrays.get("sklearn_version", "unknown"))
         installed = _sklearn_version()
@@ -274,40 +367,114 @@ class Classifier:
 
     load_seconds: float = 0.0
 
-    # ----------------------------------------------------------------- scoring
+    # ----------------------------------------------------------------- features
 
-    def _block_vector(self, block: _Block, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
-        """Column indices (global) and L2-normalised sublinear TF-IDF values of one block."""
-        counts = Counter(ANALYZERS[block.name](text))
-        vocabulary = block.vocabulary
-        cols = []
-        tfs = []
-        for gram, count in counts.items():
-            col = vocabulary.get(gram)
-            if col is not None:
-                cols.append(col)
-                tfs.append(count)
-        if not cols:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-        idx = np.asarray(cols, dtype=np.intp)
-        values: FloatArray = (
-            np.log(np.asarray(tfs, dtype=np.float32)) + np.float32(1.0)
-        ) * block.idf[idx]
-        values /= np.sqrt(np.dot(values, values))
-        return idx + block.offset, values
+    def _char_columns(self, token: str) -> IntArray:
+        """Global columns of the character grams of one token (repeated as often as they
+        occur), computed once per token and cached."""
+        assert self._char is not None
+        get = self._char.vocabulary.get
+        lo, hi = self._char.ngram
+        found = [col for gram in token_char_grams(token, lo, hi) if (col := get(gram)) is not None]
+        return np.array(found, dtype=np.int32) if found else _EMPTY_COLUMNS
+
+    def _columns(self, text: str, pieces: list[IntArray]) -> int:
+        """Append the global columns of every gram of ``text`` (all blocks, with repeats) to
+        ``pieces``; returns how many columns were appended."""
+        total = 0
+        if self._word is not None or self._you is not None:
+            words = _WORD.findall(text)
+            found: list[int] = []
+            if self._word is not None:
+                get = self._word.vocabulary.get
+                n_max = self._word.ngram[1]
+                grams = words
+                if n_max > 1:
+                    grams = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+                    for n in range(3, n_max + 1):
+                        grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+                found = [col for gram in grams if (col := get(gram)) is not None]
+            if self._you is not None and not SECOND_PERSON.isdisjoint(words):
+                get = self._you.vocabulary.get
+                last = -YOU_WINDOW - 1
+                for i, word in enumerate(words):
+                    if word in SECOND_PERSON:
+                        last = i
+                    elif i - last <= YOU_WINDOW and (col := get("U_" + word)) is not None:
+                        found.append(col)
+            if found:
+                pieces.append(np.array(found, dtype=np.int32))
+                total += len(found)
+        if self._char is not None:
+            cache = self._token_cache
+            for token in text.split():
+                cols = cache.get(token)
+                if cols is None:
+                    cols = self._char_columns(token)
+                    if len(cache) >= TOKEN_CACHE_LIMIT + len(self._warm_tokens):
+                        cache.clear()
+                        cache.update(self._warm_tokens)
+                    cache[token] = cols
+                pieces.append(cols)
+                total += len(cols)
+        return total
+
+    def transform(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The TF-IDF rows of ``texts`` as ``(rows, columns, values)``, sorted by row then
+        column: sublinear term frequency x idf, L2-normalised per block (what scikit-learn's
+        ``TfidfVectorizer(sublinear_tf=True)`` computes per block)."""
+        pieces: list[IntArray] = []
+        lengths = [self._columns(text, pieces) for text in texts]
+        n_features = self._coef.shape[0]
+        if not pieces:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, np.empty(0)
+        cols = np.concatenate(pieces).astype(np.int64)
+        if len(texts) == 1:
+            cols, counts = np.unique(cols, return_counts=True)
+            rows = np.zeros(len(cols), dtype=np.int64)
+        else:
+            rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+            keys, counts = np.unique(rows * n_features + cols, return_counts=True)
+            rows, cols = np.divmod(keys, n_features)
+        values = (np.log(counts) + 1.0) * self._idf[cols]
+        segment = rows * self._n_blocks + self._block_of[cols]
+        squares = np.bincount(segment, weights=values * values)
+        values /= np.sqrt(squares[segment])
+        return rows, cols, values
+
+    # ----------------------------------------------------------------- scoring
 
     def decision_function(
         self, text: str, matches: Iterable[Match] | None = None
     ) -> npt.NDArray[np.float64]:
         """Uncalibrated log-odds per category for one normalised text (and its rule matches)."""
-        logits = self._intercept.copy()
-        for block in self._blocks:
-            idx, values = self._block_vector(block, text)
-            if len(idx):
-                logits += values @ self._coef[idx]
+        logits: npt.NDArray[np.float64] = self._logits(
+            [text], None if matches is None else [matches]
+        )[0]
+        return logits
+
+    def _logits(
+        self, texts: Sequence[str], matches: Sequence[Iterable[Match]] | None
+    ) -> npt.NDArray[np.float64]:
+        rows, cols, values = self.transform(texts)
+        if len(texts) == 1:  # scipy's matrix set-up costs more than the product here
+            logits = (values @ self._coef[cols] + self._intercept)[None, :]
+        else:
+            from scipy import sparse
+
+            indptr = np.searchsorted(rows, np.arange(len(texts) + 1))
+            matrix = sparse.csr_matrix(
+                (values, cols, indptr), shape=(len(texts), self._coef.shape[0])
+            )
+            logits = np.asarray(matrix @ self._coef, dtype=np.float64) + self._intercept
         if self.rules_offset is not None and matches is not None:
-            for col, value in rule_features(matches).items():
-                logits += value * self._coef[self.rules_offset + col]
+            rules = self._coef[self.rules_offset : self.rules_offset + len(RULE_FEATURES)]
+            for i, found in enumerate(matches):
+                for col, value in rule_features(found).items():
+                    logits[i] += value * rules[col]
         return logits
 
     def _calibrate(self, logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -330,7 +497,7 @@ class Classifier:
         normalized: Sequence[NormalizedText],
         matches: Sequence[Iterable[Match]] | None = None,
     ) -> list[dict[Category, float]]:
-        """Like :meth:`predict` for many texts, with one sparse matrix product per batch."""
+        """Like :meth:`predict` for many texts, vectorised over the batch."""
         return [
             {c: float(p) for c, p in zip(self.categories, row, strict=True)}
             for row in self.predict_proba([n.text for n in normalized], matches)
@@ -341,45 +508,21 @@ class Classifier:
     ) -> npt.NDArray[np.float64]:
         """``(len(texts), len(categories))`` calibrated probabilities for normalised texts.
 
-        The batch path: grams are looked up in Python, then TF-IDF weighting, per-block L2
-        normalisation and the product with the coefficients run once for the whole batch.
+        Grams are looked up in Python (character grams once per distinct token, then from a
+        cache); counting, TF-IDF weighting, per-block L2 normalisation and the product with
+        the coefficients run once for the whole batch in numpy.
         """
-        from scipy import sparse
-
         if not texts:
             return np.empty((0, len(self.categories)))
         if matches is not None and len(matches) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(matches)} match lists")
-        cols: list[int] = []
-        tfs: list[int] = []
-        segments = [0]  # end of each (text, block) run in cols
-        for text in texts:
-            for block in self._blocks:
-                get = block.vocabulary.get
-                offset = block.offset
-                for gram, count in Counter(ANALYZERS[block.name](text)).items():
-                    col = get(gram)
-                    if col is not None:
-                        cols.append(col + offset)
-                        tfs.append(count)
-                segments.append(len(cols))
-        idx = np.asarray(cols, dtype=np.intp)
-        values = (np.log(np.asarray(tfs, dtype=np.float32)) + np.float32(1.0)) * self._idf[idx]
-        bounds = np.asarray(segments)
-        lengths = np.diff(bounds)
-        segment_of = np.repeat(np.arange(len(lengths)), lengths)
-        squares = np.bincount(segment_of, weights=values * values, minlength=len(lengths))
-        squares[squares == 0] = 1.0
-        values /= np.repeat(np.sqrt(squares).astype(np.float32), lengths)
-        indptr = bounds[:: len(self._blocks)]
-        matrix = sparse.csr_matrix((values, idx, indptr), shape=(len(texts), self._coef.shape[0]))
-        logits = np.asarray(matrix @ self._coef, dtype=np.float64) + self._intercept
-        if self.rules_offset is not None and matches is not None:
-            rules = self._coef[self.rules_offset : self.rules_offset + len(RULE_FEATURES)]
-            for i, found in enumerate(matches):
-                for col, value in rule_features(found).items():
-                    logits[i] += value * rules[col]
-        return self._calibrate(logits)
+        return self._calibrate(self._logits(texts, matches))
+
+    def _block_vector(self, block: _Block, text: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Global columns and TF-IDF values of one block of one text (for explanations)."""
+        _, cols, values = self.transform([text])
+        mask = (cols >= block.offset) & (cols < block.offset + len(block.terms))
+        return cols[mask], values[mask].astype(np.float32)
 
     # ----------------------------------------------------------------- explanations
 
@@ -418,13 +561,13 @@ class Classifier:
                 int(i): values[k] * self._coef[i, wanted].astype(np.float64) * slope
                 for k, i in enumerate(idx)
             }
-            occurrences = feature_spans(block.name, text)
+            occurrences = feature_spans(block.name, text, block.ngram)
             per_gram: Counter[str] = Counter(g for g, _, _ in occurrences)
             for gram, start, end in occurrences:
                 col = block.vocabulary.get(gram)
                 if col is None or end <= start:
                     continue
-                share = contrib[col + block.offset] / (per_gram[gram] * (end - start))
+                share = contrib[col] / (per_gram[gram] * (end - start))
                 char_weight[start:end] += share
                 gram_at.append((start, end, gram, share * (end - start)))
         evidence: list[Evidence] = []
@@ -499,6 +642,8 @@ def pack(arrays: dict[str, Any]) -> dict[str, npt.NDArray[Any]]:
     for block in arrays["blocks"]:
         flat[f"vocabulary.{block['name']}"] = np.asarray(block["vocabulary"], dtype=np.uint8)
         flat[f"idf.{block['name']}"] = np.asarray(block["idf"], dtype=np.float32)
+        if "ngram" in block:
+            flat[f"ngram.{block['name']}"] = np.asarray(block["ngram"], dtype=np.int64)
     metadata = json.dumps(arrays.get("metadata", {}), sort_keys=True).encode("utf-8")
     flat["metadata"] = np.frombuffer(metadata, dtype=np.uint8)
     return flat
@@ -510,7 +655,12 @@ def unpack(flat: dict[str, npt.NDArray[Any]]) -> dict[str, Any]:
     arrays.update({name: flat[name] for name in _ARRAYS})
     arrays["categories"] = [str(c) for c in flat["categories"]]
     arrays["blocks"] = [
-        {"name": str(name), "vocabulary": flat[f"vocabulary.{name}"], "idf": flat[f"idf.{name}"]}
+        {
+            "name": str(name),
+            "vocabulary": flat[f"vocabulary.{name}"],
+            "idf": flat[f"idf.{name}"],
+            **({"ngram": tuple(flat[f"ngram.{name}"])} if f"ngram.{name}" in flat else {}),
+        }
         for name in flat["blocks"]
     ]
     arrays["metadata"] = json.loads(flat["metadata"].tobytes().decode("utf-8"))

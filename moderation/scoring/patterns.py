@@ -96,9 +96,9 @@ class PatternFilter:
         acting = [m for m in found if m.severity is not Severity.NONE and m.term != SIGNAL]
         if self._criticism and not acting and not rude and not _SECOND_PERSON.search(text):
             for pattern in self._criticism:
-                m = pattern.regex.search(text)
-                if m:
-                    start, end = normalized.original_span(m.start(), m.end())
+                hit = pattern.regex.search(text)
+                if hit:
+                    start, end = normalized.original_span(hit.start(), hit.end())
                     found.append(Match(CRITICISM, pattern.category, pattern.severity, start, end))
         found.sort(key=lambda x: (x.start, x.end))
         return found
@@ -140,8 +140,8 @@ def _compile(data: Any, source: str) -> list[Pattern]:
         seen.add(name)
         where = f"{source}: pattern {name!r}"
         try:
-            category = Category(entry.get("category"))
-            severity = Severity(entry.get("severity"))
+            category = Category(str(entry.get("category")))
+            severity = Severity(str(entry.get("severity")))
         except ValueError as exc:
             raise RuleConfigError(f"{where}: {exc}") from None
         body = entry.get("regex")

@@ -20,9 +20,10 @@ LABEL_MAPPING = {
         "missing": "a category marked by exactly one rater (per row)",
     },
     "olid": {
-        "profanity": "OFF-UNT = 1, NOT = 0",
-        "attack": "OFF-TIN-IND = 1, NOT, OFF-UNT and OFF-TIN-GRP/OTH (not aimed at a person) = 0",
-        "missing": "threat, hate; profanity of OFF-TIN rows",
+        "profanity": "OFF-UNT and OFF-TIN-GRP/OTH (offensive language not aimed at an "
+        "individual) = 1, NOT = 0",
+        "attack": "OFF-TIN-IND = 1, NOT and OFF-UNT = 0",
+        "missing": "threat, hate; profanity of OFF-TIN-IND rows; attack of OFF-TIN-GRP/OTH rows",
     },
     "davidson": {
         "profanity": "offensive = 1, neither = 0",
@@ -37,6 +38,19 @@ LABEL_MAPPING = {
 }
 
 
+#: What each category means for this model (the label mapping above implements it).
+CATEGORY_DEFINITIONS = {
+    "profanity": "profanity, obscenity and other offensive language that is not aimed at an "
+    "individual (since 1.1.0 this includes OLID's offensive tweets aimed at a group or an "
+    "organisation, OFF-TIN-GRP/OTH; 1.0.0 treated those as attack negatives and did not "
+    "label their profanity)",
+    "attack": "an insult or demeaning remark aimed at a person: a participant of the "
+    "conversation, the author or an identifiable individual",
+    "threat": "a threat of violence",
+    "hate": "an attack on a group for a protected attribute (identity-based attack)",
+}
+
+
 def write(result: TrainingResult, out: Path, name: str, version: str) -> list[Path]:
     """Write the artefact and both card files; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -48,6 +62,11 @@ def write(result: TrainingResult, out: Path, name: str, version: str) -> list[Pa
         "artefact": artefact.name,
         "format": result.arrays["format"],
         "categories": list(result.arrays["categories"]),
+        "category_definitions": {
+            c: CATEGORY_DEFINITIONS[c]
+            for c in result.arrays["categories"]
+            if c in CATEGORY_DEFINITIONS
+        },
         "label_mapping": {
             k: LABEL_MAPPING[k] for k in result.metadata["sources"] if k in LABEL_MAPPING
         },
@@ -72,6 +91,10 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "Normaliser: `" + str(card.get("normalizer")) + "`; seed "
         f"{card['config']['seed']}; training time {card.get('training_seconds', '?')} s.",
+        "",
+        "## Categories",
+        "",
+        *[f"- **{c}**: {d}" for c, d in card.get("category_definitions", {}).items()],
         "",
         "## Training sources",
         "",

@@ -67,12 +67,15 @@ def text_prep(config_dir: Path) -> TextPrep:
     help="Folder for the artefact and its model card.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--version", "model_version", default="1.0.0", show_default=True)
+@click.option("--version", "model_version", default="1.1.0", show_default=True)
 @click.option(
     "--source",
     "sources",
     multiple=True,
-    help="Training source (repeatable); default: impermium, toxic_spans, olid, davidson, wiki.",
+    help=(
+        "Training source (repeatable); default: impermium, toxic_spans, olid, davidson, wiki, "
+        "convabuse."
+    ),
 )
 @click.option(
     "--config-dir",

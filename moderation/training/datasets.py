@@ -7,8 +7,8 @@ the trainer builds one training set per category from the rows that know it (a m
 Label mapping (the reasoning is in ``docs/model.md``):
 
 * impermium: attack = Insult; profanity, threat, hate missing.
-* olid: profanity = OFF-UNT 1 / NOT 0; attack = OFF-TIN-IND 1, every other row 0;
-  threat and hate missing.
+* olid: profanity = OFF-UNT and OFF-TIN-GRP/OTH 1 / NOT 0 (offensive language not aimed at
+  an individual); attack = OFF-TIN-IND 1, NOT and OFF-UNT 0; threat and hate missing.
 * toxic_spans: each category from the raters' typed spans (Profane/Obscene, Insult, Threat,
   Identity based Attack).
 * davidson: profanity = offensive 1 / neither 0; hate = hate 1 / other 0; attack, threat
@@ -213,8 +213,11 @@ def load_olid_train(path: Path) -> list[Example]:
             labels = _labels(profanity=1, attack=0)
         elif c == "IND":
             labels = _labels(attack=1)
-        else:  # aimed at a group or an organisation: not a personal attack; hate unknown
-            labels = _labels(attack=0)
+        else:
+            # Offensive language aimed at a group or an organisation: offensive language for
+            # the profanity head (the policy forbids it; docs/model.md); whether it also
+            # attacks a person (a member, a leader) or is hate is not labelled.
+            labels = _labels(profanity=1)
         examples.append(Example(text, "olid", labels))
     return examples
 
@@ -488,7 +491,14 @@ LICENCES: dict[str, str] = {
     "convabuse": "CC BY 4.0",
 }
 
-DEFAULT_SOURCES: tuple[str, ...] = ("impermium", "toxic_spans", "olid", "davidson", "wiki")
+DEFAULT_SOURCES: tuple[str, ...] = (
+    "impermium",
+    "toxic_spans",
+    "olid",
+    "davidson",
+    "wiki",
+    "convabuse",
+)
 
 
 def _load_source(name: str, data_dir: Path) -> list[Example]:

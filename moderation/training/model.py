@@ -20,10 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 from moderation.scoring.classifier import (
-    ANALYZERS,
+    DEFAULT_NGRAMS,
     FORMAT,
     MODEL_CATEGORIES,
     RULE_FEATURES,
+    analyzer,
     rule_features,
 )
 from moderation.scoring.types import Category, Match
@@ -50,21 +51,46 @@ class CategorySpec:
 
     C: float = 1.0
     nb: bool = False
-    #: sample weight per source, overriding :attr:`TrainConfig.source_weights`
+    #: sample weight per source, overriding :attr:`TrainConfig.source_weights` (0 = unused)
     source_weights: Mapping[str, float] = field(default_factory=dict)
+    #: sources fitted with an intercept of their own (an indicator column), so that the text
+    #: features need not encode how often that source is positive; the served model keeps
+    #: the common intercept only
+    source_offsets: tuple[str, ...] = ()
+    #: fit one model per group of feature blocks and average their coefficients (an
+    #: ensemble that is still one linear model); empty = one model over every block
+    block_groups: tuple[tuple[str, ...], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"C": self.C, "nb": self.nb, "source_weights": dict(self.source_weights)}
+        return {
+            "C": self.C,
+            "nb": self.nb,
+            "source_weights": dict(self.source_weights),
+            "source_offsets": list(self.source_offsets),
+            "block_groups": [list(g) for g in self.block_groups],
+        }
+
+
+#: The two block groups of the attack ensemble: words (+ second-person window) and characters,
+#: each with the rule-filter features.
+WORD_AND_CHAR_GROUPS: tuple[tuple[str, ...], ...] = (("word", "you", "rules"), ("char", "rules"))
 
 
 def _default_specs() -> dict[str, CategorySpec]:
+    # Chosen on the validation split (docs/model.md, "What was tried").
     return {
-        "profanity": CategorySpec(C=1.0, nb=True),
-        "attack": CategorySpec(
-            C=0.3, nb=True, source_weights={"impermium": 3.0, "toxic_spans": 0.5}
+        "profanity": CategorySpec(
+            C=1.0, nb=True, source_offsets=("davidson", "toxic_spans", "olid")
         ),
-        "threat": CategorySpec(C=1.0),
-        "hate": CategorySpec(C=1.0),
+        "attack": CategorySpec(
+            C=2.0,
+            nb=True,
+            source_weights={"impermium": 3.0, "toxic_spans": 0.5},
+            source_offsets=("toxic_spans", "impermium", "olid"),
+            block_groups=WORD_AND_CHAR_GROUPS,
+        ),
+        "threat": CategorySpec(C=1.0, source_offsets=("toxic_spans",)),
+        "hate": CategorySpec(C=1.0, source_offsets=("davidson", "toxic_spans")),
     }
 
 
@@ -73,12 +99,13 @@ class TrainConfig:
     """Everything that decides the model. Recorded in the model card."""
 
     seed: int = 0
-    #: (block, min_df, max_features)
+    #: (block, min_df, max_features); n-gram ranges in ``ngrams`` (else ``DEFAULT_NGRAMS``)
     blocks: tuple[tuple[str, int, int], ...] = (
         ("word", 2, 200_000),
         ("char", 3, 300_000),
         ("you", 2, 50_000),
     )
+    ngrams: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_NGRAMS))
     #: sample weight per source, for every category
     source_weights: Mapping[str, float] = field(default_factory=lambda: {"davidson": 0.3})
     categories: Mapping[str, CategorySpec] = field(default_factory=_default_specs)
@@ -87,6 +114,9 @@ class TrainConfig:
     use_rule_features: bool = True
     calibration_folds: int = 3
     validation_fraction: float = 0.2
+
+    def ngram(self, block: str) -> tuple[int, int]:
+        return tuple(self.ngrams.get(block, DEFAULT_NGRAMS[block]))  # type: ignore[return-value]
 
     def spec(self, category: Category) -> CategorySpec:
         return self.categories.get(str(category), CategorySpec())
@@ -101,6 +131,7 @@ class TrainConfig:
         return {
             "seed": self.seed,
             "blocks": [list(b) for b in self.blocks],
+            "ngrams": {k: list(v) for k, v in self.ngrams.items()},
             "source_weights": dict(self.source_weights),
             "categories": {k: v.as_dict() for k, v in self.categories.items()},
             "nb_alpha": self.nb_alpha,
@@ -118,21 +149,24 @@ def is_validation(text: str, seed: int, fraction: float) -> bool:
 
 @dataclass
 class TrainedModel:
-    """The scikit-learn side of a trained model."""
+    """The training-time model: scikit-learn's fitted vectorisers and, per category, the
+    linear weights on their (unscaled) TF-IDF features."""
 
-    vectorizers: list[tuple[str, Any]]  # (block name, fitted TfidfVectorizer)
-    estimators: dict[Category, Any]  # fitted LogisticRegression per category
-    scales: dict[Category, npt.NDArray[np.float32] | None]  # NB ratios the LR saw, or None
+    vectorizers: list[tuple[str, tuple[int, int], Any]]  # (block, n-gram range, TfidfVectorizer)
+    weights: dict[Category, npt.NDArray[np.float64]]  # coefficients on the TF-IDF features
+    intercepts: dict[Category, float]
     calibration: dict[Category, tuple[float, float]]  # (slope, offset): p = expit(slope*f+offset)
     uses_rules: bool = False
     categories: tuple[Category, ...] = MODEL_CATEGORIES
+    #: per category, the fitted per-source intercepts (training only; not served)
+    source_offsets: dict[Category, dict[str, float]] = field(default_factory=dict)
 
     def transform(
         self, normalized_texts: Sequence[str], matches: Sequence[Sequence[Match]] | None = None
     ) -> Any:
         from scipy import sparse
 
-        blocks = [vec.transform(normalized_texts) for _, vec in self.vectorizers]
+        blocks = [vec.transform(normalized_texts) for _, _, vec in self.vectorizers]
         if self.uses_rules:
             blocks.append(rule_matrix(matches or [[] for _ in normalized_texts]))
         return sparse.hstack(blocks, format="csr")
@@ -142,17 +176,12 @@ class TrainedModel:
     ) -> npt.NDArray[np.float64]:
         matrix = self.transform(normalized_texts, matches)
         return np.column_stack(
-            [
-                self.estimators[c].decision_function(_scaled(matrix, self.scales[c]))
-                for c in self.categories
-            ]
+            [matrix @ self.weights[c] + self.intercepts[c] for c in self.categories]
         )
 
     def coefficients(self, category: Category) -> npt.NDArray[np.float64]:
         """Coefficients on the unscaled TF-IDF features."""
-        coef: npt.NDArray[np.float64] = self.estimators[category].coef_[0].astype(np.float64)
-        scale = self.scales[category]
-        return coef if scale is None else coef * scale
+        return self.weights[category]
 
     def predict_proba(
         self, normalized_texts: Sequence[str], matches: Sequence[Sequence[Match]] | None = None
@@ -164,11 +193,11 @@ class TrainedModel:
         return probs
 
 
-def _vectorizer(block: str, min_df: int, max_features: int) -> Any:
+def _vectorizer(block: str, ngram: tuple[int, int], min_df: int, max_features: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
-        analyzer=ANALYZERS[block],
+        analyzer=analyzer(block, ngram),
         min_df=min_df,
         max_features=max_features,
         sublinear_tf=True,
@@ -207,58 +236,122 @@ def fit(
     matrices = []
     for block, min_df, max_features in config.blocks:
         progress(f"vectorising: {block} n-grams over {len(normalized):,} texts")
-        vec = _vectorizer(block, min(min_df, max(1, len(normalized) // 50)), max_features)
+        ngram = config.ngram(block)
+        vec = _vectorizer(block, ngram, min(min_df, max(1, len(normalized) // 50)), max_features)
         matrices.append(vec.fit_transform(normalized))
-        vectorizers.append((block, vec))
+        vectorizers.append((block, ngram, vec))
     uses_rules = config.use_rule_features and matches is not None
     if uses_rules:
         assert matches is not None
         matrices.append(rule_matrix(matches))
     matrix = sparse.hstack(matrices, format="csr")
+    n_features = matrix.shape[1]
+    columns: dict[str, npt.NDArray[np.intp]] = {}
+    start = 0
+    for name, part in zip(
+        [b[0] for b in config.blocks] + (["rules"] if uses_rules else []), matrices, strict=True
+    ):
+        columns[name] = np.arange(start, start + part.shape[1])
+        start += part.shape[1]
     progress(
         f"features: {matrix.shape[1]:,}" + (" (with rule-filter features)" if uses_rules else "")
     )
-    estimators: dict[Category, Any] = {}
-    scales: dict[Category, npt.NDArray[np.float32] | None] = {}
+    weights: dict[Category, npt.NDArray[np.float64]] = {}
+    intercepts: dict[Category, float] = {}
+    offsets: dict[Category, dict[str, float]] = {}
     calibration: dict[Category, tuple[float, float]] = {}
     for category in MODEL_CATEGORIES:
         spec = config.spec(category)
         rows = np.array([i for i, ex in enumerate(examples) if category in ex.labels])
+        rows = rows[[config.weight(category, examples[i].source) > 0 for i in rows]]
         labels = np.array([examples[i].labels[category] for i in rows])
         if len(rows) == 0 or labels.min() == labels.max():
             raise ValueError(f"category {category}: the training rows hold only one class")
-        weights = np.array([config.weight(category, examples[i].source) for i in rows])
-        x = matrix[rows]
+        sources = np.array([examples[i].source for i in rows])
+        weights_ = np.array([config.weight(category, s) for s in sources])
+        offset_sources = [s for s in spec.source_offsets if s in set(sources)]
+        indicators = _indicators(sources, offset_sources)
+        # One design matrix per block group (the whole matrix when the spec has none).
+        groups = [
+            np.concatenate([columns[b] for b in group if b in columns])
+            for group in (spec.block_groups or (tuple(columns),))
+        ]
+        designs = [matrix[rows][:, cols] if len(groups) > 1 else matrix[rows] for cols in groups]
 
         def fit_one(
-            xs: Any,
-            ys: npt.NDArray[np.int_],
-            ws: npt.NDArray[np.float64],
+            part: npt.NDArray[np.intp],
             spec: CategorySpec = spec,
-        ) -> tuple[Any, npt.NDArray[np.float32] | None]:
-            scale = nb_ratios(xs, ys, ws, config.nb_alpha) if spec.nb else None
-            model = LogisticRegression(
-                C=spec.C, solver="liblinear", max_iter=1000, random_state=config.seed
-            )
-            return model.fit(_scaled(xs, scale), ys, sample_weight=ws), scale
+            labels: npt.NDArray[np.int_] = labels,
+            ws: npt.NDArray[np.float64] = weights_,
+            indicators: Any = indicators,
+            groups: list[npt.NDArray[np.intp]] = groups,
+            designs: list[Any] = designs,
+        ) -> tuple[npt.NDArray[np.float64], float, npt.NDArray[np.float64]]:
+            """(coefficients on the TF-IDF features, intercept, per-source offsets), averaged
+            over the block groups' models."""
+            coef = np.zeros(n_features)
+            intercept = 0.0
+            offsets_ = np.zeros(0 if indicators is None else indicators.shape[1])
+            for cols, x in zip(groups, designs, strict=True):
+                xs = x[part]
+                scale = nb_ratios(xs, labels[part], ws[part], config.nb_alpha) if spec.nb else None
+                design = _scaled(xs, scale)
+                if indicators is not None:
+                    design = sparse.hstack([design, indicators[part]], format="csr")
+                model = LogisticRegression(
+                    C=spec.C, solver="liblinear", max_iter=1000, random_state=config.seed
+                )
+                model.fit(design, labels[part], sample_weight=ws[part])
+                fitted = model.coef_[0].astype(np.float64)
+                n_text = len(cols)
+                coef[cols] += fitted[:n_text] if scale is None else fitted[:n_text] * scale
+                intercept += float(model.intercept_[0])
+                offsets_ = offsets_ + fitted[n_text:] * OFFSET_SCALE
+            k = len(groups)
+            return coef / k, intercept / k, offsets_ / k
 
+        x = matrix[rows]
         progress(f"{category}: fitting on {len(rows):,} rows ({int(labels.sum()):,} positive)")
-        estimators[category], scales[category] = fit_one(x, labels, weights)
+        everything = np.arange(len(rows))
+        weights[category], intercepts[category], fitted = fit_one(everything)
+        offsets[category] = dict(zip(offset_sources, map(float, fitted), strict=True))
         if not calibrate:
             calibration[category] = (1.0, 0.0)
             continue
         folds = min(config.calibration_folds, int(labels.sum()), int((1 - labels).sum()))
+        # Out-of-fold decision values of the *served* part (text features + intercept, no
+        # per-source offset): Platt scaling maps them to probabilities over the whole mixture.
         oof = np.zeros(len(rows))
         if folds >= 2:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
             for k, (tr, te) in enumerate(splitter.split(rows, labels), 1):
                 progress(f"{category}: calibration fold {k}/{folds}")
-                model, scale = fit_one(x[tr], labels[tr], weights[tr])
-                oof[te] = model.decision_function(_scaled(x[te], scale))
+                coef, intercept, _ = fit_one(tr)
+                oof[te] = x[te] @ coef + intercept
         else:
-            oof = estimators[category].decision_function(_scaled(x, scales[category]))
+            oof = x @ weights[category] + intercepts[category]
         calibration[category] = _platt(oof, labels)
-    return TrainedModel(vectorizers, estimators, scales, calibration, uses_rules)
+    return TrainedModel(
+        vectorizers, weights, intercepts, calibration, uses_rules, source_offsets=offsets
+    )
+
+
+#: Value of the per-source indicator columns: large, so that their L2 penalty is negligible
+#: and they act as unpenalised per-source intercepts.
+OFFSET_SCALE = 10.0
+
+
+def _indicators(sources: npt.NDArray[np.str_], names: Sequence[str]) -> Any:
+    """One column per name in ``names``, ``OFFSET_SCALE`` on the rows of that source."""
+    if not names:
+        return None
+    from scipy import sparse
+
+    rows = np.flatnonzero(np.isin(sources, list(names)))
+    cols = [list(names).index(str(s)) for s in sources[rows]]
+    return sparse.csr_matrix(
+        (np.full(len(rows), OFFSET_SCALE), (rows, cols)), shape=(len(sources), len(names))
+    )
 
 
 def rule_matrix(matches: Sequence[Sequence[Match]]) -> Any:
@@ -303,7 +396,7 @@ def export(trained: TrainedModel, version: str, metadata: Mapping[str, Any]) -> 
     import sklearn
 
     blocks = []
-    for name, vec in trained.vectorizers:
+    for name, ngram, vec in trained.vectorizers:
         terms = [""] * len(vec.vocabulary_)
         for term, col in vec.vocabulary_.items():
             if "\n" in term:
@@ -316,6 +409,7 @@ def export(trained: TrainedModel, version: str, metadata: Mapping[str, Any]) -> 
                     "\n".join(terms).encode("utf-8"), dtype=np.uint8
                 ).copy(),
                 "idf": np.asarray(vec.idf_, dtype=np.float32),
+                "ngram": ngram,
             }
         )
     if trained.uses_rules:
@@ -328,7 +422,7 @@ def export(trained: TrainedModel, version: str, metadata: Mapping[str, Any]) -> 
                 "idf": np.ones(len(RULE_FEATURES), dtype=np.float32),
             }
         )
-    coef = np.column_stack([trained.coefficients(c) for c in trained.categories]).astype(np.float32)
+    coef = np.column_stack([trained.weights[c] for c in trained.categories]).astype(np.float32)
     return {
         "format": FORMAT,
         "version": version,
@@ -336,9 +430,7 @@ def export(trained: TrainedModel, version: str, metadata: Mapping[str, Any]) -> 
         "categories": [str(c) for c in trained.categories],
         "blocks": blocks,
         "coef": coef,
-        "intercept": np.array(
-            [trained.estimators[c].intercept_[0] for c in trained.categories], dtype=np.float64
-        ),
+        "intercept": np.array([trained.intercepts[c] for c in trained.categories]),
         "calibration_slope": np.array([trained.calibration[c][0] for c in trained.categories]),
         "calibration_offset": np.array([trained.calibration[c][1] for c in trained.categories]),
         "metadata": dict(metadata),

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from moderation.scoring.classifier import MODEL_CATEGORIES, Classifier
-from moderation.scoring.types import Match
+from moderation.scoring.types import Category, Match
 from moderation.training.datasets import LICENCES, Example, TrainingCorpus, load_evaluation_sets
 from moderation.training.evaluate import evaluate_sets, metrics, policy_thresholds
 from moderation.training.model import TrainConfig, export, fit, is_validation
@@ -179,6 +179,26 @@ def validation_report(
             "positives": int(labels[known].sum()),
             "roc_auc": round(pooled.roc_auc, 4),
             "pr_auc": round(pooled.pr_auc, 4),
+        }
+    # OLID level A (offensive or not) scored like the evaluation does: the highest of the
+    # categories' probabilities. OLID rows labelled NOT are profanity 0 and attack 0.
+    olid = sources == "olid"
+    if olid.any():
+        offensive = np.array(
+            [
+                int(
+                    examples[i].labels.get(Category.PROFANITY) != 0
+                    or examples[i].labels.get(Category.ATTACK) != 0
+                )
+                for i in val_idx
+            ]
+        )
+        m = metrics(offensive[olid], probs[olid].max(axis=1), 0.5, 0.85)
+        result["per_source"]["any (max)/olid offensive"] = {
+            "n": int(olid.sum()),
+            "positives": int(offensive[olid].sum()),
+            "roc_auc": round(m.roc_auc, 4),
+            "pr_auc": round(m.pr_auc, 4),
         }
     return result
 

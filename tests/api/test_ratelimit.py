@@ -34,6 +34,7 @@ def limited_app(settings_overrides: dict[str, Any], tmp_path: Path) -> Iterator[
         from tests.conftest import _empty_all_tables
 
         _empty_all_tables(db.engine)
+        db.engine.dispose()  # close pooled connections now, not when the app is collected
 
 
 def post(client: FlaskClient, secret: str, comment_id: str, author: str) -> Any:

@@ -2,13 +2,26 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from moderation.scoring.classifier import Classifier, ModelLoadError, default_model_path, unpack
+from moderation.scoring.classifier import (
+    DEFAULT_NGRAMS,
+    Classifier,
+    ModelLoadError,
+    char_wb_grams,
+    default_model_path,
+    feature_spans,
+    token_char_grams,
+    unpack,
+    word_grams,
+)
 from moderation.scoring.normalize import Normalized, normalize
 from moderation.scoring.types import Category
 from moderation.training.datasets import Example
@@ -136,7 +149,7 @@ def shipped() -> Classifier:
     started = time.perf_counter()
     clf = Classifier.load(path)
     assert time.perf_counter() - started < 2.0
-    assert clf.version == "comment-classifier-1.0.0"
+    assert clf.version == "comment-classifier-1.1.0"
     assert path.stat().st_size <= 25 * 1024 * 1024
     return clf
 
@@ -179,3 +192,83 @@ def test_shipped_model_orders_obvious_cases(
 def test_shipped_model_is_calm_about_clean_text(shipped: Classifier) -> None:
     probs = shipped.predict(normalize("Thanks for the update on the library opening hours."))
     assert max(probs.values()) < 0.2
+
+
+# ------------------------------------------------------------------ the fast path
+
+
+def _fixture_examples(n: int = 150) -> list[Example]:
+    rng = random.Random(5)
+    makers = [(cf.clean, ""), (cf.insult, "attack"), (cf.swear, "profanity")]
+    makers += [(cf.threat, "threat"), (cf.hate, "hate")]
+    examples = []
+    for i in range(n):
+        maker, positive = makers[i % len(makers)]
+        labels = {c: int(str(c) == positive) for c in Category if c != Category.SPAM}
+        examples.append(Example(maker(rng), "ab"[i % 7 == 0], labels))
+    return examples
+
+
+PROBES = [
+    "",
+    "   ",
+    "you are an idiot idiot idiot, you moron",
+    "shit\tshit\u00a0shit \x1cfuck\u2003it",  # tabs, NBSP, a file separator, an em space
+    "brand new words only: zyxwv qwerty",
+    "a",
+    "you",
+    "the budget, the budget, the budget!!! you clown",
+    "i will hurt you if you keep posting about the harbor",
+    "immigrants are vermin, forget the library",
+]
+
+
+@pytest.mark.parametrize(
+    ("ngrams", "ensemble"), [(None, False), ({"word": (1, 3), "char": (1, 6)}, True)]
+)
+def test_fast_path_equals_sklearn(
+    ngrams: dict[str, tuple[int, int]] | None, ensemble: bool
+) -> None:
+    examples = _fixture_examples()
+    texts = [normalize(e.text).text for e in examples]
+    groups = (("word", "you"), ("char",)) if ensemble else ()
+    specs = {
+        str(c): CategorySpec(
+            C=3.0, nb=str(c) == "attack", source_offsets=("b",), block_groups=groups
+        )
+        for c in Category
+        if c != "spam"
+    }
+    config = TrainConfig(calibration_folds=2, categories=specs, ngrams=ngrams or DEFAULT_NGRAMS)
+    model = fit(examples, texts, config)
+    clf = Classifier(export(model, "t-0", {}))
+    probe = [*texts[:40], *PROBES, *PROBES]  # repeated texts: the token cache is warm then
+    expected = model.predict_proba(probe)
+    np.testing.assert_allclose(clf.predict_proba(probe), expected, atol=1e-5)
+    singles = np.array([list(clf.predict(normalize(t)).values()) for t in probe])
+    np.testing.assert_allclose(
+        singles, model.predict_proba([normalize(t).text for t in probe]), atol=1e-5
+    )
+    rows, cols, values = clf.transform(probe)
+    reference = model.transform(probe)
+    np.testing.assert_allclose(
+        np.asarray(reference[rows, cols]).ravel(), values, rtol=1e-5, atol=1e-6
+    )
+    assert len(values) == reference.nnz
+
+
+def test_token_cache_is_bounded(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clf = Classifier.load(tiny)
+    expected = clf.predict_proba(PROBES)
+    monkeypatch.setattr("moderation.scoring.classifier.TOKEN_CACHE_LIMIT", 3)
+    fresh = Classifier.load(tiny)
+    np.testing.assert_allclose(fresh.predict_proba(PROBES), expected, atol=1e-12)
+    assert len(fresh._token_cache) <= 3 + len(fresh._warm_tokens)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\u00a0\u2003\x1c\x85.'"), max_size=30))
+def test_char_grams_split_like_the_regex(text: str) -> None:
+    expected = [g for tok in re.findall(r"\S+", text) for g in token_char_grams(tok)]
+    assert char_wb_grams(text) == expected
+    assert [g for g, _, _ in feature_spans("char", text)] == expected
+    assert [g for g, _, _ in feature_spans("word", text, (1, 3))] == word_grams(text, 3)

@@ -124,7 +124,8 @@ def test_impersonal_criticism(
             "unique",
         ),
         (
-            "vocab: {v: ''}\npatterns:\n  - {name: a, category: threat, severity: strong, regex: x}\n",
+            "vocab: {v: ''}\n"
+            "patterns:\n  - {name: a, category: threat, severity: strong, regex: x}\n",
             "vocab.v",
         ),
     ],

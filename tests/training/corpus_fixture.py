@@ -219,4 +219,15 @@ def write_corpus(root: Path, seed: int = 0, n: int = 60) -> Path:
         ["id", "text", "label", "api", "parent"],
         [[f"{i}.1", t, y, 0.1, ""] for i, (t, y) in enumerate(wiki)],
     )
+
+    # ConvAbuse: two annotators; "is_abuse.1" = not abusive, "is_abuse.-3" = very abusive.
+    levels = ["1", "0", "-1", "-2", "-3"]
+    header = ["example_id", "user"] + [
+        f"Annotator{a}_is_abuse.{level}" for a in (1, 2) for level in levels
+    ]
+    rows = []
+    for i, (text, abusive) in enumerate(mix([(clean, 0), (clean, 0), (insult, 1)], n // 2)):
+        votes = [int(level == ("-2" if abusive else "1")) for level in levels]
+        rows.append([f"{i}.0", text, *votes, *votes])
+    _csv(root / "convabuse" / "ConvAbuseEMNLPtrain.csv", header, rows)
     return root

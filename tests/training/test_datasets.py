@@ -93,7 +93,7 @@ def test_olid_mapping(tmp_path: Path) -> None:
         'nice "quote': {P: 0, A: 0},
         "damn it": {P: 1, A: 0},
         "you idiot": {A: 1},
-        "they are idiots": {A: 0},
+        "they are idiots": {P: 1},
     }
 
 
@@ -185,7 +185,7 @@ def test_training_corpus_drops_evaluation_texts(corpus_dir: Path) -> None:
     assert corpus.counts["impermium"]["eval_overlap_dropped"] == 1
     assert corpus.counts["toxic_spans"]["eval_overlap_dropped"] == 20
     sources = {ex.source for ex in corpus.examples}
-    assert sources == {"impermium", "toxic_spans", "olid", "davidson", "wiki"}
+    assert sources == {"impermium", "toxic_spans", "olid", "davidson", "wiki", "convabuse"}
     assert not any("@USER" in ex.text or "&amp;" in ex.text for ex in corpus.examples)
 
 

@@ -13,7 +13,7 @@ from moderation.scoring.normalize import normalize
 from moderation.scoring.types import Category, Match, Severity
 from moderation.training.cli import evaluate_command, train_command
 from moderation.training.datasets import Example
-from moderation.training.model import TrainConfig, export, fit
+from moderation.training.model import CategorySpec, TrainConfig, export, fit
 from tests.training import corpus_fixture as cf
 
 
@@ -33,13 +33,22 @@ def test_train_writes_artefact_and_card(trained: Path) -> None:
     card = json.loads((trained / "comment-classifier-0.0.1.card.json").read_text())
     assert artefact.is_file()
     assert (trained / "comment-classifier-0.0.1.card.md").read_text().startswith("# Model card")
-    assert set(card["sources"]) == {"impermium", "toxic_spans", "olid", "davidson", "wiki"}
+    assert set(card["sources"]) == {
+        "impermium",
+        "toxic_spans",
+        "olid",
+        "davidson",
+        "wiki",
+        "convabuse",
+    }
     assert all(info["licence"] for info in card["sources"].values())
     assert card["library_versions"]["scikit-learn"]
     assert card["config"]["seed"] == 0
     assert card["lean_vs_sklearn_max_abs_diff"] < 1e-4
     assert {r["set"] for r in card["evaluation"]} >= {"impermium_test", "olid_test_a"}
     assert "validation" in card
+    assert "any (max)/olid offensive" in card["validation"]["per_source"]
+    assert card["config"]["categories"]["attack"]["block_groups"]
     clf = Classifier.load(artefact)
     assert clf.version == "comment-classifier-0.0.1"
     assert clf.load_seconds < 2
@@ -175,3 +184,34 @@ def test_calibration_on_held_out_fixture() -> None:
     assert abs(probs.mean() - observed.mean()) < 0.06
     insult_rows = probs > 0.5
     assert abs(probs[insult_rows].mean() - observed[insult_rows].mean()) < 0.12
+
+
+def test_source_offsets_and_block_groups() -> None:
+    """A source that is mostly positive gets its own intercept, which the served model drops;
+    block groups give one model per group, averaged into one coefficient vector."""
+    rng = random.Random(2)
+    examples = []
+    for i in range(200):
+        source = "skewed" if i % 2 else "plain"
+        positive = rng.random() < (0.8 if source == "skewed" else 0.2)
+        text = cf.insult(rng) if positive else cf.clean(rng)
+        labels = {c: 0 for c in ("profanity", "threat", "hate")} | {"attack": int(positive)}
+        labels["profanity"] = int(i % 5 == 0)
+        labels["threat"] = int(i % 7 == 0)
+        labels["hate"] = int(i % 9 == 0)
+        examples.append(Example(text, source, labels))  # type: ignore[arg-type]
+    texts = [normalize(e.text).text for e in examples]
+    spec = CategorySpec(C=1.0, source_offsets=("skewed",), block_groups=(("word",), ("char",)))
+    config = TrainConfig(calibration_folds=2, categories={"attack": spec})
+    model = fit(examples, texts, config)
+    assert set(model.source_offsets[Category.ATTACK]) == {"skewed"}
+    assert model.source_offsets[Category.PROFANITY] == {}
+    # Both groups contributed: word and char columns carry weight.
+    word_cols = len(model.vectorizers[0][2].vocabulary_)
+    weights = model.weights[Category.ATTACK]
+    assert np.abs(weights[:word_cols]).sum() > 0 and np.abs(weights[word_cols:]).sum() > 0
+    clf = Classifier(export(model, "t-0", {}))
+    np.testing.assert_allclose(
+        clf.predict_proba(texts[:30]), model.predict_proba(texts[:30]), atol=1e-5
+    )
+    assert config.as_dict()["categories"]["attack"]["source_offsets"] == ["skewed"]
