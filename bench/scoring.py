@@ -94,11 +94,10 @@ def main() -> None:
         from moderation.scoring.rules import RuleFilter
 
         rules = RuleFilter.from_config(args.config_dir)
-        deobfuscate: Callable[[str], object] = rules.deobfuscate
-        find: Callable[[str], object] = rules.find
+        analyze: Callable[[str], tuple[object, object]] = rules.analyze
         rules_note = rules.version
     except (ImportError, ValueError, OSError) as exc:
-        deobfuscate, find, rules_note = normalize, (lambda _t: []), f"unavailable ({exc})"
+        analyze, rules_note = (lambda t: ([], normalize(t))), f"unavailable ({exc})"
     rss_model = rss_mb()
     print(
         f"model {clf.version}: {path.stat().st_size / 1e6:.1f} MB on disk, "
@@ -108,11 +107,12 @@ def main() -> None:
     print(f"rules: {rules_note}")
 
     def ours_one(text: str) -> object:
-        return clf.predict(deobfuscate(text), find(text))  # type: ignore[arg-type]
+        found, norm = analyze(text)  # what the pipeline runs: one pass for matches + respelling
+        return clf.predict(norm, found)  # type: ignore[arg-type]
 
     def ours_batch(batch: Sequence[str]) -> object:
-        found = [find(t) for t in batch]
-        return clf.predict_batch([deobfuscate(t) for t in batch], found)  # type: ignore[misc]
+        pairs = [analyze(t) for t in batch]
+        return clf.predict_batch([n for _, n in pairs], [f for f, _ in pairs])  # type: ignore[misc]
 
     def model_batch(batch: Sequence[str]) -> object:
         return clf.predict_proba([normalize(t).text for t in batch])

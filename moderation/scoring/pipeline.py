@@ -46,8 +46,9 @@ class Pipeline:
         ``explain_above`` maps a category to the model score from which its evidence spans
         are computed (normally the policy's hold threshold); ``None`` explains nothing.
         """
-        word_matches = self.rules.find_batch(texts)
-        normalized = [self.rules.deobfuscate(t) for t in texts]
+        analyzed = self.rules.analyze_batch(texts)
+        word_matches = [found for found, _ in analyzed]
+        normalized = [norm for _, norm in analyzed]
         if self.classifier is None:
             predictions: list[dict[Category, float]] = [dict.fromkeys(CATEGORIES, 0.0)] * len(texts)
         else:

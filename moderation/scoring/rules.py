@@ -455,12 +455,26 @@ class RuleFilter:
         """The allow-listed phrases and words, as configured."""
         return self._lists.allow
 
+    def analyze(self, text: str) -> tuple[list[Match], Normalized]:
+        """``(self.find(text), self.deobfuscate(text))``, normalising and matching once.
+
+        The scoring pipeline needs both for every comment.
+        """
+        normalized = normalize(text)
+        found = self._term_hits(normalized.text)
+        return self._matches(text, normalized, found), self._respell(normalized, found)
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[tuple[list[Match], Normalized]]:
+        """:meth:`analyze` for each text, in order."""
+        return [self.analyze(text) for text in texts]
+
     def find(self, text: str) -> list[Match]:
         """Every term and spam match in ``text``, sorted by start, spans in ``text``."""
         normalized = normalize(text)
-        matches = [
-            self._to_match(text, normalized, found) for found in self._term_hits(normalized.text)
-        ]
+        return self._matches(text, normalized, self._term_hits(normalized.text))
+
+    def _matches(self, text: str, normalized: Normalized, found: list[_Found]) -> list[Match]:
+        matches = [self._to_match(text, normalized, f) for f in found]
         matches.extend(self._spam_matches(text, normalized))
         matches.sort(key=lambda m: (m.start, m.end, m.category, m.term))
         return matches
@@ -477,8 +491,13 @@ class RuleFilter:
         ("h3ll0" -> "hello"), and offsets still point into ``text``.
         """
         normalized = normalize(text)
+        return self._respell(normalized, self._term_hits(normalized.text))
+
+    @staticmethod
+    def _respell(normalized: Normalized, found: list[_Found]) -> Normalized:
+        """``normalized`` with the matched terms respelt and leet digits read."""
         s = normalized.text
-        edits = [(f.start, f.end, f.replacement) for f in self._term_hits(s)]
+        edits = [(f.start, f.end, f.replacement) for f in found]
         if _LEET_HINT.search(s):
             edits.extend(
                 (m.start(), m.end(), m.group().translate(_LEET_DIGITS))

@@ -506,3 +506,22 @@ def test_missing_config_file(tmp_path: Path) -> None:
     (tmp_path / "wordlists" / "spam.yaml").unlink()
     with pytest.raises(RuleConfigError, match=r"spam\.yaml: cannot read"):
         validate_config(tmp_path)
+
+
+# --- one pass for the pipeline ----------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    ["f*ck", "sh1t", "h3ll0", "Scunthorpe", "f u c k", "ａｓｓ", "idiot", "http://x.co/a", "é", " "]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=12), _PIECES), max_size=8).map("".join))
+def test_analyze_is_find_and_deobfuscate_in_one_pass(rules: RuleFilter, text: str) -> None:
+    found, normalized = rules.analyze(text)
+    assert found == rules.find(text)
+    expected = rules.deobfuscate(text)
+    assert (normalized.text, list(normalized.offsets)) == (
+        expected.text,
+        list(expected.offsets),
+    )
