@@ -123,6 +123,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     duration: float = 0.0
     comment_ids: list[str] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)  # status 0: the client's exception
 
 
 async def drive(base: str, secret: str, rate: int, seconds: float, corpus: list[str]) -> Phase:
@@ -150,8 +151,9 @@ async def drive(base: str, secret: str, rate: int, seconds: float, corpus: list[
             try:
                 response = await client.post("/api/v1/comments", content=body, headers=headers)
                 status = response.status_code
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 status = 0
+                phase.errors[type(exc).__name__] = phase.errors.get(type(exc).__name__, 0) + 1
             phase.latencies.append(time.perf_counter() - started)
             phase.statuses[status] = phase.statuses.get(status, 0) + 1
             if status == 202:
@@ -169,6 +171,10 @@ async def drive(base: str, secret: str, rate: int, seconds: float, corpus: list[
         phase.duration = time.perf_counter() - start
     phase.sent = total
     return phase
+
+
+def errors_note(phase: Phase) -> str:
+    return f" errors: {phase.errors}" if phase.errors else ""
 
 
 def decision_latencies(
@@ -200,6 +206,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="Default: a new PostgreSQL db.")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=500,
+        help="Then this rate with the worker paused: what the webhook alone accepts while the "
+        "queue absorbs the backlog (0: skip).",
+    )
     args = parser.parse_args()
 
     from moderation.app import create_app
@@ -237,7 +250,7 @@ def main() -> None:
     worker = services.start_worker(
         {**overrides, "log_level": "WARNING"}, "--concurrency", str(args.worker_concurrency)
     )
-    web, base = services.start_web(overrides, workers=args.web_workers)
+    web, base = services.start_web(overrides, workers=args.web_workers, threads=args.threads)
     watch = MemoryWatch({"web": web, "worker": worker})
     watcher = threading.Thread(target=watch.run, daemon=True)
     watcher.start()
@@ -266,11 +279,36 @@ def main() -> None:
                 f"{pct(lat_ms, 50):>7.1f} {pct(lat_ms, 95):>7.1f} {pct(lat_ms, 99):>7.1f} "
                 f"{pct(dec_ms, 50):>8.0f} {pct(dec_ms, 95):>8.0f} "
                 f"{'all' if all_decided else f'{missing} NOT':>9} "
-                f"{dict(sorted(phase.statuses.items()))}",
+                f"{dict(sorted(phase.statuses.items()))}{errors_note(phase)}",
                 flush=True,
             )
             results.append((rate, phase, lat_ms, dec_ms, all_decided))
             time.sleep(1)
+        if args.burst:
+            # Intake alone: the worker is stopped, the broker queue takes the backlog, then a
+            # new worker drains it (decision times here include the wait for that worker).
+            worker.stop()
+            phase = asyncio.run(drive(base, secret, args.burst, args.seconds, corpus))
+            lat_ms = [x * 1000 for x in phase.latencies]
+            drain_started = time.perf_counter()
+            worker = services.start_worker(
+                {**overrides, "log_level": "WARNING"},
+                "--concurrency",
+                str(args.worker_concurrency),
+            )
+            watch.processes["worker"] = worker
+            decided, missing = decision_latencies(engine, phase.comment_ids, timeout=300)
+            drain_s = time.perf_counter() - drain_started
+            print(
+                f"{args.burst:>6} {phase.sent:>6} {phase.accepted / phase.duration:>7.0f} "
+                f"{pct(lat_ms, 50):>7.1f} {pct(lat_ms, 95):>7.1f} {pct(lat_ms, 99):>7.1f} "
+                f"{'-':>8} {'-':>8} {'all' if missing == 0 else f'{missing} NOT':>9} "
+                f"{dict(sorted(phase.statuses.items()))}{errors_note(phase)}  <- burst, worker "
+                f"paused; backlog of {phase.accepted} drained in {drain_s:.1f} s "
+                f"({phase.accepted / max(drain_s, 1e-9):.0f}/s, incl. worker start)",
+                flush=True,
+            )
+            results.append((args.burst, phase, lat_ms, [], missing == 0))
     finally:
         watch.stop.set()
         watcher.join()

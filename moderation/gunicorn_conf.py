@@ -15,6 +15,11 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: Seconds an idle keep-alive connection stays open. Longer than the idle timeout of the load
+#: balancer or client in front (60 s is common), so that side closes first: a server closing
+#: a connection just as the client reuses it fails that request. (Gunicorn's default is 2.)
+keepalive = 75
+
 
 def post_worker_init(worker: Any) -> None:
     app = worker.wsgi

@@ -258,7 +258,9 @@ class Services:
             pytest.fail(f"celery worker exited:\n{process.output()}")
         return process
 
-    def start_web(self, overrides: Mapping[str, Any], workers: int = 2) -> tuple[Process, str]:
+    def start_web(
+        self, overrides: Mapping[str, Any], workers: int = 2, threads: int = 4
+    ) -> tuple[Process, str]:
         """A real gunicorn serving the app factory; returns (process, base URL)."""
         port = free_port()
         argv = [
@@ -275,7 +277,7 @@ class Services:
             "--worker-class",
             "gthread",
             "--threads",
-            "4",
+            str(threads),
         ]
         process = spawn("web", argv, self.service_env(overrides), self.log_dir)
         base = f"http://127.0.0.1:{port}"

@@ -59,14 +59,12 @@ def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
             "state": comment.appeal_state,
             "appealed_at": comment.appealed_at.isoformat() if comment.appealed_at else None,
         },
-        "status_url": status_url(site, comment),
+        "status_url": status_url(site, comment.external_id),
     }
 
 
-def status_url(site: SiteLike, comment: Comment) -> str:
-    return url_for(
-        "api.get_comment", site=site.name, comment_id=comment.external_id, _external=True
-    )
+def status_url(site: SiteLike, comment_id: str) -> str:
+    return url_for("api.get_comment", site=site.name, comment_id=comment_id, _external=True)
 
 
 @bp.post("/comments")
@@ -88,9 +86,9 @@ def create_comment() -> tuple[Response, int]:
             f"text has {len(payload.text)} characters; the limit is {settings.max_text_chars}",
             fields=[{"field": "text", "problem": f"longer than {settings.max_text_chars}"}],
         )
-    stored = intake.find_comment(site, payload.comment_id)
-    if stored is not None:
-        return jsonify(comment_body(stored, site)), 200
+    known = intake.find_comment_id(site, payload.comment_id)
+    if known is not None:
+        return jsonify(comment_body(intake.load_comment(known), site)), 200
     policy = state.policies().for_site(site.name)
     refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
     if refusal is not None:
@@ -100,13 +98,17 @@ def create_comment() -> tuple[Response, int]:
             f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
             headers={"Retry-After": str(refusal.retry_after)},
         )
-    comment, created = intake.store_comment(site, payload, utcnow(), policy_version=policy.version)
-    if not created:
-        return jsonify(comment_body(comment, site)), 200
-    if comment.status != CommentStatus.PENDING:
-        return jsonify(comment_body(comment, site)), 201
-    enqueue_scoring(comment.id)
-    accepted = {"id": comment.id, "status": comment.status, "status_url": status_url(site, comment)}
+    stored = intake.store_comment(site, payload, utcnow(), policy_version=policy.version)
+    if not stored.created:
+        return jsonify(comment_body(intake.load_comment(stored.id), site)), 200
+    if stored.status != CommentStatus.PENDING:
+        return jsonify(comment_body(intake.load_comment(stored.id), site)), 201
+    enqueue_scoring(stored.id)
+    accepted = {
+        "id": stored.id,
+        "status": stored.status,
+        "status_url": status_url(site, payload.comment_id),
+    }
     return jsonify(accepted), 202
 
 

@@ -10,6 +10,7 @@ Loading never half-succeeds: any unknown key, wrong type or inconsistent value r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from enum import StrEnum
@@ -183,7 +184,7 @@ class Policy(_Strict):
             raise ValueError(f"missing {', '.join(missing)}")
         return value
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """Content hash: two files that validate to the same policy share a version."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)

@@ -91,12 +91,12 @@ def moderate(
         }
     )
     policy_version = policies.for_site(site.name).version
-    comment, created = intake.store_comment(site, payload, now, policy_version=policy_version)
-    if comment.status == CommentStatus.PENDING:
-        decisions.score_comment(comment.id, pipeline=pipeline, policies=policies, now=now)
-        db.session.refresh(comment)
+    stored = intake.store_comment(site, payload, now, policy_version=policy_version)
+    if stored.status == CommentStatus.PENDING:
+        decisions.score_comment(stored.id, pipeline=pipeline, policies=policies, now=now)
+    comment = intake.load_comment(stored.id)
     log.info(
-        "coral comment decided" if created else "coral comment already known",
+        "coral comment decided" if stored.created else "coral comment already known",
         extra={"comment_id": comment.id, "status": comment.status, "site": site.name},
     )
     return comment

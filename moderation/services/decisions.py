@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from moderation import metrics
 from moderation.extensions import db
@@ -47,17 +48,33 @@ def score_comment(
     ``pending`` comment is scored, so a re-delivered task finds it decided and does nothing
     — no second strike, no second status change.
     """
-    comment = db.session.execute(
-        sa.select(Comment).where(Comment.id == comment_id).with_for_update()
-    ).scalar_one_or_none()
+    # The site comes with the comment and the strikes with the author (one round trip each);
+    # only the comment and author rows are locked.
+    comment = (
+        db.session.execute(
+            sa.select(Comment)
+            .options(orm.joinedload(Comment.site))
+            .where(Comment.id == comment_id)
+            .with_for_update(of=Comment)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if comment is None:
         return ScoreOutcome.MISSING
     if comment.status != CommentStatus.PENDING:
         db.session.rollback()
         return ScoreOutcome.ALREADY_DECIDED
-    author = db.session.execute(
-        sa.select(Author).where(Author.id == comment.author_id).with_for_update()
-    ).scalar_one()
+    author = (
+        db.session.execute(
+            sa.select(Author)
+            .options(orm.joinedload(Author.strikes))
+            .where(Author.id == comment.author_id)
+            .with_for_update(of=Author)
+        )
+        .unique()
+        .scalar_one()
+    )
     policy = policies.for_site(comment.site.name)
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
     # this comment is judged, so it is not held by a watch that no longer applies.
@@ -87,11 +104,12 @@ def score_comment(
             now=now,
         )
         _apply_ladder(author, comment, policy.authors, decision.strike, now, policy.version)
-    db.session.commit()
+    waited = max((now - comment.received_at).total_seconds(), 0.0)  # read before the commit
+    db.session.commit()  # expires the loaded rows: nothing below reads them again
     metrics.DECISIONS.labels(decision.outcome.value, "policy").inc()
     for category in decision.categories:
         metrics.DECISION_CATEGORIES.labels(category.value, decision.outcome.value).inc()
-    metrics.DECISION_LATENCY.observe(max((now - comment.received_at).total_seconds(), 0.0))
+    metrics.DECISION_LATENCY.observe(waited)
     log.info(
         "comment decided",
         extra={"comment_id": comment_id, "decision": str(decision.outcome)},

@@ -105,11 +105,13 @@ def emit(
         raise ValueError(f"unknown event type {type_!r}")
     event_id = f"evt_{uuid.uuid4().hex}"
     if comment is not None:
-        db.session.flush()
+        if comment.id is None:
+            db.session.flush()  # a new comment: its id names the ordering key
         ordering_key = f"comment:{comment.id}"
         author = author or comment.author
     elif author is not None:
-        db.session.flush()
+        if author.id is None:
+            db.session.flush()
         ordering_key = f"author:{author.id}"
     else:
         raise ValueError("an event needs a comment or an author")

@@ -26,11 +26,11 @@ def submit(app: Flask, comment_id: str, text: str, now: datetime, author: str = 
         payload = CommentIn.model_validate(
             comment_payload(comment_id=comment_id, text=text, author={"id": author})
         )
-        comment, created = intake.store_comment(
+        stored = intake.store_comment(
             require_site("news"), payload, now, policy_version=state.policies().default.version
         )
-        assert created
-        return comment.id
+        assert stored.created
+        return stored.id
 
 
 def score(app: Flask, comment_id: int, now: datetime) -> decisions.ScoreOutcome:
