@@ -58,7 +58,7 @@ from moderation.scoring.wordlists import (
 __all__ = ["MATCHER_VERSION", "RuleConfigError", "RuleFilter", "validate_config"]
 
 #: Bumped whenever matching semantics change; part of :attr:`RuleFilter.version`.
-MATCHER_VERSION = "1.0"
+MATCHER_VERSION = "1.1"
 
 # ---------------------------------------------------------------------------------------------
 # Tokens and folding
@@ -344,6 +344,11 @@ class _Found(NamedTuple):
     end: int
     entry: int
     replacement: str
+
+
+def _merge_order(f: _Found) -> tuple[int, int, int, bool, str]:
+    """Wider first at each start; then a fixed order over every field (joined spelling first)."""
+    return (f.start, -f.end, f.entry, " " in f.replacement, f.replacement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1085,7 +1090,9 @@ class RuleFilter:
 
     def _merge(self, found: list[_Found]) -> list[_Found]:
         """Drop duplicates and matches nested in a wider match at least as severe."""
-        found = sorted(set(found), key=lambda f: (f.start, -f.end))
+        # Every field in the key: two readings of one span ("god-damned" as "goddamned" or as
+        # "god damned") must resolve the same way in every process, whatever the hash seed.
+        found = sorted(set(found), key=_merge_order)
         kept: list[_Found] = []
         for f in found:
             rank = self._entries[f.entry].severity.rank

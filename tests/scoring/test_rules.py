@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.scoring.rules import RuleConfigError, RuleFilter, validate_config
+from moderation.scoring.rules import MATCHER_VERSION, RuleConfigError, RuleFilter, validate_config
 from moderation.scoring.types import Category, Match, Severity
 from moderation.scoring.wordlists import better_profanity_terms
 
@@ -373,7 +376,7 @@ def test_thread_safe(rules: RuleFilter) -> None:
 
 def test_version_is_stable_and_tracks_the_lists(tmp_path: Path, rules: RuleFilter) -> None:
     assert rules.version == RuleFilter.from_config(CONFIG).version
-    assert rules.version.startswith("rules-1.0+")
+    assert rules.version.startswith(f"rules-{MATCHER_VERSION}+")
     write_config(tmp_path)
     small = RuleFilter.from_config(tmp_path)
     write_config(tmp_path, terms=TERMS.replace("severity: mild", "severity: moderate"))
@@ -525,3 +528,28 @@ def test_analyze_is_find_and_deobfuscate_in_one_pass(rules: RuleFilter, text: st
         expected.text,
         list(expected.offsets),
     )
+
+
+def test_same_output_whatever_the_hash_seed() -> None:
+    """Two readings of one span ("god-damned": "goddamned" or "god damned") resolve the same way
+    in every process: the classifier is trained on this output, so retraining must see it too."""
+    script = (
+        "from pathlib import Path\n"
+        "from moderation.scoring.rules import RuleFilter\n"
+        "r = RuleFilter.from_config(Path('config'))\n"
+        "text = 'that god-damned F-ing bus, the doggy-style manuever'\n"
+        "print(repr((r.deobfuscate(text).text, r.find(text))))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(outputs) == 1, outputs
+    assert "goddamned" in next(iter(outputs))
