@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from typing import IO
 
@@ -84,13 +83,13 @@ def sign_command(site_name: str, curl: bool, body: IO[bytes]) -> None:
     except sites.SiteError as exc:
         raise click.ClickException(str(exc)) from None
     headers = signature_headers(sites.current_secret(site), body.read())
-    for key, value in headers.items():
-        if curl:
-            sys.stdout.write(f"-H '{key}: {value}' ")
-        else:
-            click.echo(f"{key}: {value}")
     if curl:
-        sys.stdout.write("\n")
+        # For `curl ... $(moderation sign --curl FILE)`: the shell splits the substitution on
+        # spaces and does not interpret quotes, so each header is one space-free word.
+        click.echo(" ".join(f"-H {key}:{value}" for key, value in headers.items()))
+        return
+    for key, value in headers.items():
+        click.echo(f"{key}: {value}")
 
 
 @site_group.command("set")

@@ -3,16 +3,29 @@ in-process), as a newcomer runs it, over real HTTP."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
-from tests.support import Services, comment_payload, encode, free_port, signed, spawn, wait_until
+from tests.support import (
+    Services,
+    comment_payload,
+    encode,
+    free_port,
+    need,
+    signed,
+    spawn,
+    wait_until,
+)
 
 
 def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Services) -> None:
+    need("curl")
     port = free_port()
     env = {
         "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -53,8 +66,39 @@ def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Servi
 
         assert wait_until(decision, timeout=60, what="a decision") == "reject"
         assert (tmp_path / "instance" / "moderation.sqlite3").exists()
+
+        # The instructions it printed, run as printed in a shell: sign with the CLI, post with
+        # curl, fetch the decision.
+        post, fetch = _printed_commands(process.output())
+        shell_env = {
+            **os.environ,
+            **env,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        posted = subprocess.run(
+            ["bash", "-c", post], cwd=tmp_path, env=shell_env, capture_output=True, text=True
+        )
+        assert json.loads(posted.stdout)["status"] == "pending", (posted.stdout, posted.stderr)
+
+        def fetched() -> str | None:
+            got = subprocess.run(
+                ["bash", "-c", fetch], cwd=tmp_path, env=shell_env, capture_output=True, text=True
+            )
+            value: str | None = json.loads(got.stdout)["decision"]
+            return value
+
+        assert wait_until(fetched, timeout=60, what="the printed GET to show a decision") == (
+            "publish"
+        )
     finally:
         process.stop()
+
+
+def _printed_commands(output: str) -> tuple[str, str]:
+    """The shell commands `moderation serve` prints: (write + sign + post, signed GET)."""
+    post = output.split("Post a signed comment:\n", 1)[1].split("\n\n", 1)[0]
+    fetch = output.split("Then fetch its decision (signed GET, empty body):\n", 1)[1]
+    return post, fetch.split("\n", 1)[0]
 
 
 def _ok(url: str) -> bool:
