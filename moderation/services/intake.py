@@ -26,7 +26,9 @@ class StoredComment(NamedTuple):
     created: bool
 
 
-class _Standing(NamedTuple):
+class AuthorStanding(NamedTuple):
+    """An author's row id and sanction status, as the intake reads them."""
+
     id: int
     status: str
     status_until: datetime | None
@@ -129,7 +131,7 @@ def _comment_insert(dialect: str, refused: bool) -> Any:
     )
 
 
-def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> _Standing:
+def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> AuthorStanding:
     """Create or touch the author and count the new comment, in one statement.
 
     Returns only the author's id and standing: intake needs no more, and a Core ``RETURNING``
@@ -139,7 +141,7 @@ def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> _Standing
         _author_upsert(_dialect()),
         {"site_id": site_id, "external_id": author_in.id, "name": author_in.name, "now": now},
     ).one()
-    return _Standing(row.id, row.status, row.status_until)
+    return AuthorStanding(row.id, row.status, row.status_until)
 
 
 def store_comment(
