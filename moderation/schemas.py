@@ -40,7 +40,12 @@ Message = Annotated[
 
 def _as_utc(value: datetime) -> datetime:
     """Timestamps without a zone are taken as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+00:01" is before year 1 in UTC
+        raise ValueError("timestamp out of range in UTC") from None
 
 
 class _In(BaseModel):

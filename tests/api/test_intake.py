@@ -111,6 +111,8 @@ def _bad_fields(response: Any) -> set[str]:
         ({"text": "nul \x00 inside"}, {"text"}),
         ({"posted_at": "yesterday"}, {"posted_at"}),
         ({"posted_at": 1700000000}, {"posted_at"}),
+        ({"posted_at": "0001-01-01T00:00:00+00:01"}, {"posted_at"}),  # before year 1 in UTC
+        ({"posted_at": "9999-12-31T23:59:59-00:01"}, {"posted_at"}),  # after year 9999
         ({"parent_id": 5}, {"parent_id"}),
         ({"comment_id": 1, "text": 2, "author": {}}, {"comment_id", "text", "author.id"}),
     ],
