@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
 SITE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -38,14 +38,16 @@ Message = Annotated[
 ]
 
 
+#: Years a timestamp may name: any offset keeps these inside the calendar once in UTC
+#: ("0001-01-01T00:00:00+00:01" would be before year 1). Stated in the OpenAPI schema too.
+YEAR_PATTERN = r"^(?!0000|0001|9999)[0-9]{4}-"
+
+
 def _as_utc(value: datetime) -> datetime:
     """Timestamps without a zone are taken as UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # "0001-01-01T00:00:00+00:01" is before year 1 in UTC
-        raise ValueError("timestamp out of range in UTC") from None
+    if not 2 <= value.year <= 9998:
+        raise ValueError("year must be between 0002 and 9998")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class _In(BaseModel):
@@ -70,7 +72,14 @@ class CommentIn(_In):
     article: ArticleIn
     # The length limit is configurable and answered with 413, so it is checked by the view.
     text: Annotated[str, StringConstraints(pattern=NO_NUL), AfterValidator(_storable)]
-    posted_at: Annotated[datetime, AfterValidator(_as_utc)] | None = None
+    posted_at: (
+        Annotated[
+            datetime,
+            AfterValidator(_as_utc),
+            WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN}),
+        ]
+        | None
+    ) = None
     parent_id: Identifier | None = None
 
 
