@@ -9,9 +9,8 @@ from moderation import state
 from moderation.dashboard import bp
 from moderation.dashboard.auth import requires
 from moderation.dashboard.cards import build_card
-from moderation.dashboard.common import parse
+from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
-from moderation.scoring.types import CATEGORIES
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
 from moderation.tables import CommentStatus, utcnow
@@ -36,17 +35,7 @@ def comments() -> str:
         now=utcnow(),
         page=query.page,
     )
-    policies = state.policies()
-    return render_template(
-        "dashboard/comments.html",
-        cards=[build_card(item, policies) for item in page.items],
-        page=page,
-        query=query,
-        sites=queue_service.site_names(),
-        categories=[str(c) for c in CATEGORIES],
-        statuses=CommentStatus.ALL,
-        reasons=REJECT_REASONS,
-    )
+    return card_page("dashboard/comments.html", page, query, statuses=CommentStatus.ALL)
 
 
 @bp.get("/comments/<int:comment_id>")

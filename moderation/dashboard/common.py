@@ -4,7 +4,7 @@ with either a re-rendered card (for the page's script) or a redirect (plain form
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -16,8 +16,9 @@ from moderation.dashboard.auth import safe_next, wants_fragment
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.forms import FormError, Input
 from moderation.extensions import db
-from moderation.services.queue import queue_item
-from moderation.services.review import ReviewError
+from moderation.scoring.types import CATEGORIES
+from moderation.services.queue import Page, QueueItem, queue_item, site_names
+from moderation.services.review import REJECT_REASONS, ReviewError
 from moderation.tables import utcnow
 
 InputT = TypeVar("InputT", bound=Input)
@@ -29,6 +30,21 @@ def parse(model: type[InputT], data: MultiDict[str, str]) -> InputT:
         return model.parse(data)
     except FormError as exc:
         abort(400, description=str(exc))
+
+
+def card_page(template: str, page: Page[QueueItem], query: object, **extra: Any) -> str:
+    """A page of comment cards with the filter choices (the queue, the comments browser)."""
+    policies = state.policies()
+    return render_template(
+        template,
+        cards=[build_card(item, policies) for item in page.items],
+        page=page,
+        query=query,
+        sites=site_names(),
+        categories=[str(c) for c in CATEGORIES],
+        reasons=REJECT_REASONS,
+        **extra,
+    )
 
 
 def back(next_url: str | None, endpoint: str = "dashboard.queue") -> Response:

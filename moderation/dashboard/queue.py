@@ -4,14 +4,13 @@ audits it, keeps the author's record consistent and notifies the site."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, request
 from flask.typing import ResponseReturnValue
 
 from moderation import state
 from moderation.dashboard import bp
 from moderation.dashboard.auth import current_moderator, requires
-from moderation.dashboard.cards import build_card
-from moderation.dashboard.common import act_on_comment, back, form_error, parse
+from moderation.dashboard.common import act_on_comment, back, card_page, form_error, parse
 from moderation.dashboard.forms import (
     ApproveInput,
     BulkInput,
@@ -20,7 +19,6 @@ from moderation.dashboard.forms import (
     RejectInput,
 )
 from moderation.policy.schema import Sanction
-from moderation.scoring.types import CATEGORIES
 from moderation.services import queue as queue_service
 from moderation.services import review
 from moderation.tables import utcnow
@@ -43,16 +41,7 @@ def queue() -> str:
         now=utcnow(),
         page=query.page,
     )
-    policies = state.policies()
-    return render_template(
-        "dashboard/queue.html",
-        cards=[build_card(item, policies) for item in page.items],
-        page=page,
-        query=query,
-        sites=queue_service.site_names(),
-        categories=[str(c) for c in CATEGORIES],
-        reasons=review.REJECT_REASONS,
-    )
+    return card_page("dashboard/queue.html", page, query)
 
 
 @bp.post("/comments/<int:comment_id>/approve")
