@@ -52,13 +52,17 @@ def text_prep(config_dir: Path) -> TextPrep:
     return TextPrep(rules.deobfuscate, rules.find, rules.version)
 
 
-@click.command("train")
-@click.option(
+#: The corpora folder, as both commands take it.
+_data_dir_option = click.option(
     "--data-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     required=True,
     help="Folder holding the corpora (shared/corpus layout).",
 )
+
+
+@click.command("train")
+@_data_dir_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -130,12 +134,7 @@ def train_command(
 
 
 @click.command("evaluate")
-@click.option(
-    "--data-dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    required=True,
-    help="Folder holding the corpora (shared/corpus layout).",
-)
+@_data_dir_option
 @click.option(
     "--model",
     "model_path",
