@@ -38,23 +38,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from better_profanity import Profanity  # noqa: E402
+
 from moderation.scoring.rules import RuleFilter  # noqa: E402
 from moderation.scoring.types import Category, Match, Severity  # noqa: E402
 
 FLAG_CATEGORIES = {Category.PROFANITY, Category.ATTACK, Category.HATE, Category.THREAT}
 
-# better-profanity 0.7.0's substitutions (Profanity.__init__), for generating variants.
-CHARS_MAPPING = {
-    "a": ("a", "@", "*", "4"),
-    "i": ("i", "*", "l", "1"),
-    "o": ("o", "*", "0", "@"),
-    "u": ("u", "*", "v"),
-    "v": ("v", "*", "u"),
-    "l": ("l", "1"),
-    "e": ("e", "*", "3"),
-    "s": ("s", "$", "5"),
-    "t": ("t", "7"),
-}
+# better-profanity's own substitutions, read from the library, for generating variants.
+CHARS_MAPPING: dict[str, tuple[str, ...]] = Profanity().CHARS_MAPPING
 
 
 # ----------------------------------------------------------------------------------------------

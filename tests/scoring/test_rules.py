@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from better_profanity import Profanity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,18 +21,8 @@ from moderation.scoring.wordlists import better_profanity_terms
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
 
-# better-profanity 0.7.0's substitutions (Profanity.CHARS_MAPPING).
-CHARS_MAPPING = {
-    "a": ("a", "@", "*", "4"),
-    "i": ("i", "*", "l", "1"),
-    "o": ("o", "*", "0", "@"),
-    "u": ("u", "*", "v"),
-    "v": ("v", "*", "u"),
-    "l": ("l", "1"),
-    "e": ("e", "*", "3"),
-    "s": ("s", "$", "5"),
-    "t": ("t", "7"),
-}
+# better-profanity's own substitutions, read from the library, for generating variants.
+CHARS_MAPPING: dict[str, tuple[str, ...]] = Profanity().CHARS_MAPPING
 
 
 @pytest.fixture(scope="module")
