@@ -12,8 +12,8 @@ from moderation.integrations.coral_protocol import ExternalModerationRequest, co
 from moderation.policy.loader import PolicySet
 from moderation.schemas import CommentIn
 from moderation.scoring.pipeline import Pipeline
-from moderation.services import audit, decisions, intake
-from moderation.services.sites import get_site
+from moderation.services import decisions, intake
+from moderation.services.sites import audit_site_change, get_site
 from moderation.tables import Comment, CommentStatus, Site, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,13 @@ def set_signing_secret(site: Site, secret: str, *, actor: str = "cli") -> None:
         )
     replaced = site.coral_signing_secret is not None
     site.coral_signing_secret = secret
-    _audit(actor, "site.coral_secret_set", site, replaced=replaced)
+    audit_site_change(actor, "site.coral_secret_set", site, replaced=replaced)
     db.session.commit()
 
 
 def clear_signing_secret(site: Site, *, actor: str = "cli") -> None:
     site.coral_signing_secret = None
-    _audit(actor, "site.coral_secret_cleared", site)
+    audit_site_change(actor, "site.coral_secret_cleared", site)
     db.session.commit()
 
 
@@ -100,15 +100,3 @@ def moderate(
         extra={"comment_id": comment.id, "status": comment.status, "site": site.name},
     )
     return comment
-
-
-def _audit(actor: str, action: str, site: Site, **details: object) -> None:
-    audit.record(
-        actor,
-        action,
-        now=utcnow(),
-        site_id=site.id,
-        target_type="site",
-        target_id=site.name,
-        details=dict(details),
-    )

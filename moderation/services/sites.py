@@ -37,7 +37,8 @@ def require_site(name: str) -> Site:
     return site
 
 
-def _audit(actor: str, action: str, site: Site, **details: object) -> None:
+def audit_site_change(actor: str, action: str, site: Site, **details: object) -> None:
+    """Record a change to ``site`` in the audit log (in the caller's transaction)."""
     from moderation.services import audit
 
     audit.record(
@@ -61,7 +62,7 @@ def create_site(name: str, *, secret: str | None = None, actor: str = "cli") -> 
     site = Site(name=name, secrets=[SiteSecret(secret=secret)])
     db.session.add(site)
     db.session.flush()
-    _audit(actor, "site.created", site)
+    audit_site_change(actor, "site.created", site)
     db.session.commit()
     return site, secret
 
@@ -76,7 +77,7 @@ def rotate_secret(
             old.expires_at = now + grace
     secret = new_secret()
     site.secrets.append(SiteSecret(secret=secret, created_at=now))
-    _audit(actor, "site.secret_rotated", site, grace_hours=grace.total_seconds() / 3600)
+    audit_site_change(actor, "site.secret_rotated", site, grace_hours=grace.total_seconds() / 3600)
     db.session.commit()
     return secret
 
@@ -97,7 +98,7 @@ def validate_callback_url(url: str) -> str:
 
 def set_callback_url(site: Site, url: str | None, *, actor: str) -> None:
     site.callback_url = validate_callback_url(url) if url else None
-    _audit(actor, "site.updated", site, callback_url=site.callback_url)
+    audit_site_change(actor, "site.updated", site, callback_url=site.callback_url)
     db.session.commit()
 
 
