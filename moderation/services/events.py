@@ -145,6 +145,23 @@ def emit(
     return row
 
 
+def site_notice(*, comment_id: int | None = None, author_id: int | None = None) -> str:
+    """What becomes of the events of a moderator's action on a comment or an author, for the
+    dashboard to say truthfully: queued for the site's callback URL, or not sent because the
+    site has none. Reads only the site (the comment or author is not loaded)."""
+    query = sa.select(Site)
+    if comment_id is not None:
+        query = query.join(Comment, Comment.site_id == Site.id).where(Comment.id == comment_id)
+    else:
+        query = query.join(Author, Author.site_id == Site.id).where(Author.id == author_id)
+    site = db.session.execute(query).scalar_one_or_none()
+    if site is None:
+        return "the site was not notified"
+    if site.callback_url:
+        return f"{site.name} will be notified"
+    return f"{site.name} has no callback URL configured, so it was not notified"
+
+
 # --- enqueue after commit ---------------------------------------------------------------
 
 
