@@ -36,8 +36,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": settings.scoring_queue,
-        # Workers consume both queues unless started with -Q; callbacks never delay scoring
-        # because they have their own queue.
+        # Deliveries have their own queue, consumed by its own worker process (the
+        # Procfile's `worker -Q scoring` and `callbacks -Q callbacks`), so a slow receiver
+        # never occupies a scoring worker. A worker started without -Q (the embedded
+        # thread, a quick trial) consumes both; each delivery attempt still ends within
+        # MODERATION_CALLBACK_TIMEOUT_SECONDS in total.
         "task_queues": (Queue(settings.scoring_queue), Queue(settings.callbacks_queue)),
         "task_routes": {"moderation.deliver_*": {"queue": settings.callbacks_queue}},
         # A task taken by a worker that died unacked is re-delivered once the visibility

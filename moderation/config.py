@@ -82,7 +82,12 @@ class Settings(BaseModel):
     sweep_min_age_seconds: int = Field(
         default=60, ge=0, description="A comment pending this long is re-enqueued."
     )
-    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    callback_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Total time for one callback attempt: connect, send, the whole answer.",
+    )
     callback_backoff_base_seconds: float = Field(default=10.0, gt=0)
     callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     callback_retry_hours: float = Field(

@@ -31,6 +31,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from moderation.extensions import db
+from moderation.services.callback_http import Deadline, delivery_client
 from moderation.services.sites import current_secret
 from moderation.signing import signature_headers
 from moderation.tables import (
@@ -59,11 +60,14 @@ USER_AGENT = "moderation-callbacks/1"
 
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
+    #: Total time for one attempt: connect, send, and the whole response.
     timeout_seconds: float = 10.0
     backoff_base_seconds: float = 10.0
     backoff_max_seconds: float = 3600.0
     retry_hours: float = 24.0
     lease_seconds: float = 60.0
+    #: Bytes of the receiver's answer read at most (only its status matters).
+    max_response_bytes: int = 64 * 1024
 
 
 def comment_summary(comment: Comment) -> dict[str, Any]:
@@ -245,12 +249,14 @@ def next_in_line(row: Event) -> int | None:
     return seq
 
 
-def attempt_delivery(
-    seq: int, *, client: httpx.Client, settings: DeliverySettings, now: datetime | None = None
-) -> str:
+def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | None = None) -> str:
     """One delivery attempt for event ``seq``. Returns what happened (for logs and tests):
     ``delivered``, ``retry``, ``failed``, ``waiting`` (an earlier event of the same key is
-    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do)."""
+    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do).
+
+    The attempt as a whole — connecting, sending, the receiver's complete answer — ends
+    within ``settings.timeout_seconds``: a receiver that stalls or trickles its answer gets
+    a timeout failure (retried later), never a worker held indefinitely."""
     now = now or utcnow()
     row = db.session.get(Event, seq)
     if row is None or row.status != EventStatus.PENDING:
@@ -281,15 +287,7 @@ def attempt_delivery(
     db.session.rollback()  # no transaction stays open during the HTTP call
 
     started = time.monotonic()
-    status_code: int | None = None
-    error: str | None = None
-    try:
-        response = client.post(url, content=body, headers=headers, timeout=settings.timeout_seconds)
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    status_code, error = post_event(url, body, headers, settings)
     elapsed_ms = (time.monotonic() - started) * 1000
 
     finished = utcnow()
@@ -340,6 +338,33 @@ def attempt_delivery(
 
         enqueue_delivery(following)
     return outcome
+
+
+def post_event(
+    url: str, body: bytes, headers: dict[str, str], settings: DeliverySettings
+) -> tuple[int | None, str | None]:
+    """POST one event within the attempt's deadline: (status code, error or None).
+
+    At most ``settings.max_response_bytes`` of the answer are read; the rest is dropped with
+    the connection."""
+    deadline = Deadline(settings.timeout_seconds)
+    status_code: int | None = None
+    try:
+        with (
+            delivery_client(deadline) as client,
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            status_code = response.status_code
+            received = 0
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received >= settings.max_response_bytes:
+                    break
+    except httpx.HTTPError as exc:
+        return status_code, f"{type(exc).__name__}: {exc}"[:500]
+    if not 200 <= status_code < 300:
+        return status_code, f"HTTP {status_code}"
+    return status_code, None
 
 
 def due_events(now: datetime, limit: int = 500) -> list[int]:
