@@ -328,6 +328,11 @@ def procfile_commands() -> dict[str, str]:
     return commands
 
 
+#: Settings that let callbacks reach a receiver on this machine (http://127.0.0.1:…): by
+#: default only public https targets are accepted (issue 10, item 6).
+LOCAL_RECEIVER = {"callback_allow_http": True, "callback_allowed_networks": "127.0.0.1/32"}
+
+
 # --- a site's callback receiver ---------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from moderation.extensions import db
-from moderation.services.callback_http import Deadline, delivery_client
+from moderation.services.callback_http import (
+    Deadline,
+    TargetError,
+    TargetPolicy,
+    check_url,
+    delivery_client,
+)
 from moderation.services.sites import current_secret
 from moderation.signing import signature_headers
 from moderation.tables import (
@@ -68,6 +74,8 @@ class DeliverySettings:
     lease_seconds: float = 60.0
     #: Bytes of the receiver's answer read at most (only its status matters).
     max_response_bytes: int = 64 * 1024
+    #: Where callbacks may be sent (checked again at every attempt, after DNS resolution).
+    targets: TargetPolicy = field(default_factory=TargetPolicy)
 
 
 def comment_summary(comment: Comment) -> dict[str, Any]:
@@ -347,11 +355,15 @@ def post_event(
 
     At most ``settings.max_response_bytes`` of the answer are read; the rest is dropped with
     the connection."""
+    try:
+        check_url(url, settings.targets)  # the settings may have changed since it was set
+    except TargetError as exc:
+        return None, f"refused: {exc}"[:500]
     deadline = Deadline(settings.timeout_seconds)
     status_code: int | None = None
     try:
         with (
-            delivery_client(deadline) as client,
+            delivery_client(deadline, settings.targets) as client,
             client.stream("POST", url, content=body, headers=headers) as response,
         ):
             status_code = response.status_code

@@ -16,7 +16,21 @@ from moderation.services.sites import require_site, set_callback_url
 from moderation.tables import Comment, Event, EventStatus
 from tests.integration.conftest import Stack
 from tests.integration.test_service import post
-from tests.support import Services, StallingReceiver, comment_payload, make_site, wait_until
+from tests.support import (
+    LOCAL_RECEIVER,
+    Services,
+    StallingReceiver,
+    comment_payload,
+    make_site,
+    wait_until,
+)
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """This module's receivers listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
+
 
 # The receiver of the issue: 200, Content-Length: 1000, then one byte every 3 s.
 TRICKLE_SECONDS = 3.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,15 +12,25 @@ from flask import Flask
 
 from moderation.extensions import db
 from moderation.services import events
+from moderation.services.callback_http import TargetPolicy
 from moderation.services.events import DeliverySettings, attempt_delivery, due_events
 from moderation.services.sites import require_site, set_callback_url
 from moderation.tables import DeliveryAttempt, Event, utcnow
 from tests.services.test_decisions import ATTACK, score, submit
-from tests.support import Receiver, StallingReceiver
+from tests.support import LOCAL_RECEIVER, Receiver, StallingReceiver
 
 # Delivery measures its retry window against the real clock, so events are created "now".
 T0 = utcnow()
-FAST = DeliverySettings(timeout_seconds=5, backoff_base_seconds=10, backoff_max_seconds=3600)
+LOCAL = TargetPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.1/32"),))
+FAST = DeliverySettings(
+    timeout_seconds=5, backoff_base_seconds=10, backoff_max_seconds=3600, targets=LOCAL
+)
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The receivers here listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
 
 
 @pytest.fixture
@@ -105,7 +117,7 @@ def test_gives_up_after_the_retry_window_and_redelivers_on_request(
     receiver.fail_first = 10_000
     score(app, submit(app, "c1", ATTACK, T0), T0)
     (row,) = events_of(app)
-    settings = DeliverySettings(backoff_base_seconds=1, retry_hours=24)
+    settings = DeliverySettings(backoff_base_seconds=1, retry_hours=24, targets=LOCAL)
     with app.app_context():
         db.session.execute(sa.update(Event).values(retry_since=utcnow() - timedelta(hours=25)))
         db.session.commit()
@@ -150,7 +162,9 @@ def test_an_attempt_ends_at_its_total_deadline_against_a_trickling_receiver(
         score(app, submit(app, "c1", ATTACK, T0), T0)
         (row,) = events_of(app)
         with app.app_context():
-            outcome = attempt_delivery(row.seq, settings=DeliverySettings(timeout_seconds=1))
+            outcome = attempt_delivery(
+                row.seq, settings=DeliverySettings(timeout_seconds=1, targets=LOCAL)
+            )
             (attempt,) = db.session.execute(sa.select(DeliveryAttempt)).scalars().all()
         trickled = slow.trickled
     finally:
