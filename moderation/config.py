@@ -105,6 +105,16 @@ class Settings(BaseModel):
         "(e.g. 10.0.0.0/8 for an on-premise receiver).",
     )
     delivery_poll_seconds: float = Field(default=15.0, gt=0)
+    worker_heartbeat_seconds: float = Field(
+        default=10.0,
+        ge=0.5,
+        le=300,
+        description="How often a worker announces itself for /readyz (gone after 3 misses).",
+    )
+    metrics_address: str = Field(
+        default="0.0.0.0",  # noqa: S104  (Prometheus scrapes from another machine)
+        description="Address a worker's --metrics-port endpoint listens on.",
+    )
     broker_visibility_timeout: int = Field(
         default=300,
         ge=10,

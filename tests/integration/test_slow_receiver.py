@@ -21,6 +21,7 @@ from tests.support import (
     Services,
     StallingReceiver,
     comment_payload,
+    free_port,
     make_site,
     wait_until,
 )
@@ -72,10 +73,15 @@ def test_a_stalling_receiver_does_not_delay_another_sites_comments(
     slow_secret = make_site(app, "slow")[1]
     with app.app_context():
         set_callback_url(require_site("slow"), stalling.url, actor="test")
-    overrides = {**stack_overrides}
+    overrides = {**stack_overrides, "metrics_address": "127.0.0.1"}
     # One process of each, as small as the Procfile allows: the scoring worker must not be
     # kept free by sheer numbers.
-    env = {"WORKER_CONCURRENCY": "1", "CALLBACK_CONCURRENCY": "2"}
+    env = {
+        "WORKER_CONCURRENCY": "1",
+        "CALLBACK_CONCURRENCY": "2",
+        "WORKER_METRICS_PORT": str(free_port()),
+        "CALLBACKS_METRICS_PORT": str(free_port()),
+    }
     processes = [
         services.start_procfile(name, overrides, env)
         for name, command in procfile_workers().items()
