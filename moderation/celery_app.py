@@ -10,18 +10,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, ClassVar
 
-from celery import Celery, Task
+import click
+from celery import Celery, Task, bootsteps
 from celery.beat import EmbeddedService
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 from flask import Flask, current_app, has_app_context
 from kombu.entity import Queue
 
 from moderation.config import Settings
 from moderation.metrics import TASK_LATENCY
+from moderation.worker_presence import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
+
+#: ``app.extensions`` key of the embedded worker thread (embedded mode only).
+EMBEDDED_WORKER = "moderation.embedded_worker"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -36,8 +47,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": settings.scoring_queue,
-        # Workers consume both queues unless started with -Q; callbacks never delay scoring
-        # because they have their own queue.
+        # Deliveries have their own queue, consumed by its own worker process (the
+        # Procfile's `worker -Q scoring` and `callbacks -Q callbacks`), so a slow receiver
+        # never occupies a scoring worker. A worker started without -Q (the embedded
+        # thread, a quick trial) consumes both; each delivery attempt still ends within
+        # MODERATION_CALLBACK_TIMEOUT_SECONDS in total.
         "task_queues": (Queue(settings.scoring_queue), Queue(settings.callbacks_queue)),
         "task_routes": {"moderation.deliver_*": {"queue": settings.callbacks_queue}},
         # A task taken by a worker that died unacked is re-delivered once the visibility
@@ -87,6 +101,16 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.config_from_object(celery_config(settings))
+    celery.user_options["worker"].add(
+        click.Option(
+            ["--metrics-port"],
+            type=int,
+            default=None,
+            help="Serve this worker's metrics (summed over its pool processes) for "
+            "Prometheus on this port (address: MODERATION_METRICS_ADDRESS).",
+        )
+    )
+    celery.steps["worker"].add(MetricsServer)
     celery.set_default()
     celery.flask_app = app  # for worker signal handlers
     import moderation.tasks  # noqa: F401  (registers the shared tasks with this app)
@@ -126,6 +150,68 @@ def _warm_up(**_: object) -> None:
         state.pipeline()
 
 
+class MetricsServer(bootsteps.StartStopStep):  # type: ignore[misc]
+    """``celery worker --metrics-port N``: an HTTP endpoint for Prometheus in the worker's
+    main process, summing the metric files its pool processes write (multi-process mode,
+    set up by :mod:`moderation.worker` before anything imported prometheus_client)."""
+
+    requires: ClassVar[tuple[str, ...]] = ("celery.worker.components:Pool",)
+
+    def __init__(self, parent: Any, metrics_port: int | None = None, **_: Any) -> None:
+        self.port = metrics_port
+
+    def start(self, parent: Any) -> None:
+        if self.port is None:
+            return
+        import os
+
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            raise RuntimeError(
+                "--metrics-port needs multi-process metrics: start the worker with "
+                "-A moderation.worker:celery_app (or set PROMETHEUS_MULTIPROC_DIR)"
+            )
+        address = state_settings(parent.app.flask_app).metrics_address
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(self.port, addr=address, registry=registry)
+        log.info("worker metrics served", extra={"address": address, "port": self.port})
+
+
+def state_settings(flask_app: Flask) -> Settings:
+    from moderation import state
+
+    return state.settings(flask_app)
+
+
+_heartbeat: WorkerHeartbeat | None = None
+
+
+@worker_ready.connect
+def _announce_worker(sender: Any = None, **_: object) -> None:
+    """A worker process (not the embedded thread) announces in Redis, every few seconds,
+    which queues it consumes; ``/readyz`` reads it (see :mod:`moderation.worker_presence`)."""
+    global _heartbeat
+    flask_app = getattr(getattr(sender, "app", None), "flask_app", None)
+    if flask_app is None:
+        return
+    settings = state_settings(flask_app)
+    if settings.embedded or settings.redis_url is None:
+        return
+    queues = sorted(sender.app.amqp.queues.consume_from)
+    _heartbeat = WorkerHeartbeat(
+        settings.redis_url, str(sender.hostname), queues, settings.worker_heartbeat_seconds
+    )
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _withdraw_worker(**_: object) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+
+
 def get_celery() -> Celery:
     celery: Celery = current_app.extensions["celery"]
     return celery
@@ -149,6 +235,8 @@ def start_embedded_worker(celery: Celery) -> threading.Thread:
     )
     thread = threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True)
     thread.start()
+    # /readyz reports whether this thread is alive.
+    celery.flask_app.extensions[EMBEDDED_WORKER] = thread
     # The periodic jobs (sweeper, callback retries) in a thread too: a beat *process* could
     # not reach the in-memory transport.
     EmbeddedService(celery, thread=True).start()

@@ -24,12 +24,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 if TYPE_CHECKING:
+    from moderation.services.callback_http import TargetPolicy
     from moderation.services.events import DeliverySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,13 +84,37 @@ class Settings(BaseModel):
     sweep_min_age_seconds: int = Field(
         default=60, ge=0, description="A comment pending this long is re-enqueued."
     )
-    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    callback_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Total time for one callback attempt: connect, send, the whole answer.",
+    )
     callback_backoff_base_seconds: float = Field(default=10.0, gt=0)
     callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     callback_retry_hours: float = Field(
         default=24.0, ge=24.0, description="Failed callbacks are retried at least this long."
     )
+    callback_allow_http: bool = Field(
+        default=False,
+        description="Accept plain-http callback URLs (receivers on your own network).",
+    )
+    callback_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = Field(
+        default=(),
+        description="Comma-separated CIDRs callbacks may go to although they are not public "
+        "(e.g. 10.0.0.0/8 for an on-premise receiver).",
+    )
     delivery_poll_seconds: float = Field(default=15.0, gt=0)
+    worker_heartbeat_seconds: float = Field(
+        default=10.0,
+        ge=0.5,
+        le=300,
+        description="How often a worker announces itself for /readyz (gone after 3 misses).",
+    )
+    metrics_address: str = Field(
+        default="0.0.0.0",  # noqa: S104  (Prometheus scrapes from another machine)
+        description="Address a worker's --metrics-port endpoint listens on.",
+    )
     broker_visibility_timeout: int = Field(
         default=300,
         ge=10,
@@ -102,6 +128,13 @@ class Settings(BaseModel):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return upper
+
+    @field_validator("callback_allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("database_url", "redis_url", "secret_key")
     @classmethod
@@ -125,10 +158,19 @@ class Settings(BaseModel):
             return _normalise_database_url(self.database_url)
         return f"sqlite:///{self.resolved_instance_path() / 'moderation.sqlite3'}"
 
+    def callback_targets(self) -> TargetPolicy:
+        from moderation.services.callback_http import TargetPolicy
+
+        return TargetPolicy(
+            allow_http=self.callback_allow_http,
+            allowed_networks=self.callback_allowed_networks,
+        )
+
     def delivery(self) -> DeliverySettings:
         from moderation.services.events import DeliverySettings
 
         return DeliverySettings(
+            targets=self.callback_targets(),
             timeout_seconds=self.callback_timeout_seconds,
             backoff_base_seconds=self.callback_backoff_base_seconds,
             backoff_max_seconds=self.callback_backoff_max_seconds,

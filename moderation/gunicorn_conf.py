@@ -3,7 +3,9 @@
 * Each worker builds the scoring pipeline (rules + classifier) in a background thread right
   after it boots, so the first synchronous scoring request (Perspective, Coral) does not wait
   for the model to load. It is still built once per process and never at import.
-* With ``PROMETHEUS_MULTIPROC_DIR`` set, a dead worker's metric files are retired.
+* Metrics are summed over every worker: before the first fork the master points
+  ``PROMETHEUS_MULTIPROC_DIR`` at a directory (a private one unless the operator set it; see
+  :mod:`moderation.metrics_dir`), and a dead worker's metric files are retired.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ log = logging.getLogger(__name__)
 #: balancer or client in front (60 s is common), so that side closes first: a server closing
 #: a connection just as the client reuses it fails that request. (Gunicorn's default is 2.)
 keepalive = 75
+
+
+def on_starting(server: Any) -> None:
+    from moderation.metrics_dir import ensure_multiprocess_dir
+
+    if ensure_multiprocess_dir() is None:
+        log.warning(
+            "metrics: prometheus_client was imported before the fork; each web worker counts alone"
+        )
 
 
 def post_worker_init(worker: Any) -> None:

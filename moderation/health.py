@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from redis.exceptions import RedisError
 
 from moderation import state
-from moderation.celery_app import get_celery
+from moderation.celery_app import EMBEDDED_WORKER, get_celery
 from moderation.extensions import db
+from moderation.worker_presence import live_workers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -23,11 +25,48 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Ready when the database answers and the broker accepts a connection."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    """Ready when the database answers, the broker accepts a connection and a worker is
+    consuming the scoring queue (in the embedded mode: the in-process worker thread is
+    alive). Otherwise 503, with each failed check named in ``problems``."""
+    problems: dict[str, str] = {}
+    database, broker = _database_ok(), _broker_ok()
+    worker, worker_problem = _worker_ok()
+    checks = {"database": database, "broker": broker, "worker": worker}
+    if not checks["database"]:
+        problems["database"] = "the database does not answer"
+    if not checks["broker"]:
+        problems["broker"] = "the broker (Redis) does not accept a connection"
+    if worker_problem:
+        problems["worker"] = worker_problem
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if problems:
+        body["problems"] = [problems[name] for name in checks if name in problems]
+    if not ready:
+        log.warning("not ready: %s", "; ".join(problems.values()))
     return jsonify(body), 200 if ready else 503
+
+
+def _worker_ok() -> tuple[bool, str | None]:
+    """(ok, problem): is any worker consuming the scoring queue?"""
+    settings = state.settings()
+    if settings.embedded:
+        thread = current_app.extensions.get(EMBEDDED_WORKER)
+        if thread is not None and thread.is_alive():
+            return True, None
+        return False, "the in-process worker thread is not running (embedded mode)"
+    assert settings.redis_url is not None
+    try:
+        live = live_workers(settings.redis_url, settings.scoring_queue)
+    except RedisError as exc:
+        log.warning("readiness: worker check failed: %s", type(exc).__name__)
+        return False, "cannot tell whether a worker is running: the broker (Redis) is down"
+    if live:
+        return True, None
+    return False, (
+        f"no worker is consuming the scoring queue {settings.scoring_queue!r} "
+        f"(none announced itself in the last {3 * settings.worker_heartbeat_seconds:g} s)"
+    )
 
 
 def _database_ok() -> bool:

@@ -1,12 +1,12 @@
 """Prometheus metrics.
 
-Process-level metrics (requests, decisions, task latency) are counted where they happen.
-With several gunicorn or Celery processes on a machine, set ``PROMETHEUS_MULTIPROC_DIR`` to
-a shared empty directory (as the Procfile does) and ``/metrics`` aggregates every process
-on that machine; a worker machine without a web process exposes its own with
-``moderation worker --metrics-port``. Queue depth, oldest pending age and the review queue
-are read from the database (and the broker) when scraped, so every replica reports the same
-shared state.
+Process-level metrics (requests, decisions, task latency) are counted where they happen, in
+multi-process mode (:mod:`moderation.metrics_dir`), so each scrape target sums its own
+processes: the web's ``/metrics`` covers every gunicorn worker of that instance, and each
+Celery worker started with ``--metrics-port`` (the Procfile's ``worker`` and ``callbacks``)
+serves the decisions and task timings of its pool. Queue depth, oldest pending age and the
+review queue are read from the database (and the broker) when the web is scraped, so every
+replica reports the same shared state. Where each is scraped: docs/observability.md.
 """
 
 from __future__ import annotations

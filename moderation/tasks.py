@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from celery import shared_task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -66,10 +65,7 @@ def sweep_pending() -> str:
 )
 def deliver_event(self: Any, event_seq: int) -> str:
     """One delivery attempt of a callback event; later attempts come from the poller."""
-    settings = state.settings()
-    with httpx.Client(follow_redirects=False) as client:
-        outcome = events.attempt_delivery(event_seq, client=client, settings=settings.delivery())
-    return outcome
+    return events.attempt_delivery(event_seq, settings=state.settings().delivery())
 
 
 @shared_task(name="moderation.deliver_due_events", ignore_result=True)

@@ -258,6 +258,28 @@ class Services:
             pytest.fail(f"celery worker exited:\n{process.output()}")
         return process
 
+    def start_procfile(
+        self, name: str, overrides: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> Process:
+        """The Procfile's ``name`` process, its command run by a shell exactly as written
+        (the virtualenv's scripts on ``PATH``); waits until a worker says it is ready."""
+        command = procfile_commands()[name]
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        process = spawn(
+            name,
+            ["bash", "-c", f"exec {command}"],
+            {**self.service_env(overrides), "PATH": path, **(env or {})},
+            self.log_dir,
+        )
+        wait_until(
+            lambda: " ready." in process.output() or not process.alive(),
+            timeout=60,
+            what=f"the Procfile's {name} process to be ready",
+        )
+        if not process.alive():
+            pytest.fail(f"the Procfile's {name} process exited:\n{process.output()}")
+        return process
+
     def start_web(
         self, overrides: Mapping[str, Any], workers: int = 2, threads: int = 4
     ) -> tuple[Process, str]:
@@ -294,6 +316,21 @@ class Services:
 
         wait_until(up, timeout=60, what="gunicorn to serve /healthz")
         return process, base
+
+
+def procfile_commands() -> dict[str, str]:
+    """The Procfile's processes: name → command."""
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and not line.startswith("#"):
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+#: Settings that let callbacks reach a receiver on this machine (http://127.0.0.1:…): by
+#: default only public https targets are accepted (issue 10, item 6).
+LOCAL_RECEIVER = {"callback_allow_http": True, "callback_allowed_networks": "127.0.0.1/32"}
 
 
 # --- a site's callback receiver ---------------------------------------------------------
@@ -445,3 +482,98 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.start()
+
+
+# --- a receiver that stalls: answers 200, then trickles its body ------------------------
+
+
+class StallingReceiver:
+    """A callback receiver that answers ``200`` with ``Content-Length: 1000`` and then sends
+    one byte every ``interval`` seconds: no per-read timeout ever fires against it.
+
+    ``requests`` counts the requests it answered, ``open`` the connections still trickling,
+    ``trickled`` the body bytes it managed to send before the client hung up."""
+
+    def __init__(self, interval: float = 3.0, length: int = 1000) -> None:
+        import threading
+
+        self.interval = interval
+        self.length = length
+        self.requests = 0
+        self.open = 0
+        self.trickled = 0
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._listener: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._listener is not None
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/moderation-events"
+
+    def start(self) -> StallingReceiver:
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        import threading
+
+        while not self._stopped.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(body) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            with self._lock:
+                self.requests += 1
+                self.open += 1
+            try:
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    + f"Content-Length: {self.length}\r\n\r\n".encode()
+                )
+                for _ in range(self.length):
+                    if self._stopped.wait(self.interval):
+                        return
+                    conn.sendall(b"x")
+                    with self._lock:
+                        self.trickled += 1
+            except OSError:
+                return
+            finally:
+                with self._lock:
+                    self.open -= 1
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from moderation.config import ConfigError, embedded_secret_key, load_settings
+from moderation.services.callback_http import TargetPolicy
 
 
 def test_defaults_are_embedded() -> None:
@@ -46,6 +47,8 @@ def test_prefixed_variable_wins_over_alias_and_overrides_win_over_env() -> None:
         ({"MODERATION_SIGNATURE_TOLERANCE_SECONDS": "-5"}, "MODERATION_SIGNATURE_TOLERANCE"),
         ({"MODERATION_NO_SUCH_THING": "1"}, None),  # unknown variables are ignored
         ({"REDIS_URL": "redis://x"}, "MODERATION_SECRET_KEY"),  # production needs a key
+        ({"MODERATION_CALLBACK_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}, "CALLBACK_ALLOWED"),
+        ({"MODERATION_CALLBACK_ALLOW_HTTP": "perhaps"}, "MODERATION_CALLBACK_ALLOW_HTTP"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], named: str | None) -> None:
@@ -70,3 +73,25 @@ def test_embedded_secret_key_is_generated_once_and_private(tmp_path: Path) -> No
     assert first == embedded_secret_key(tmp_path / "inst")
     assert len(first) == 64
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_callback_targets_from_the_environment() -> None:
+    """Strict by default; a documented setting admits receivers on your own network."""
+    from ipaddress import ip_network
+
+    assert load_settings(environ={}).callback_targets() == TargetPolicy()
+    settings = load_settings(
+        environ={
+            "MODERATION_CALLBACK_ALLOW_HTTP": "true",
+            "MODERATION_CALLBACK_ALLOWED_NETWORKS": "10.0.0.0/8, fd00::/8,127.0.0.1",
+        }
+    )
+    assert settings.callback_targets() == TargetPolicy(
+        allow_http=True,
+        allowed_networks=(
+            ip_network("10.0.0.0/8"),
+            ip_network("fd00::/8"),
+            ip_network("127.0.0.1/32"),
+        ),
+    )
+    assert settings.delivery().targets == settings.callback_targets()

@@ -80,7 +80,9 @@ def serve_command(host: str, port: int, workers: int | None, threads: int) -> No
     Production (REDIS_URL set): web only; run `moderation worker` separately.
     """
     from moderation import state
+    from moderation.metrics_dir import ensure_multiprocess_dir
 
+    ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
     app = _create_app()
     settings = state.settings(app)
     if settings.embedded:
@@ -109,6 +111,7 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
             self.cfg.set("graceful_timeout", 10)
             from moderation import gunicorn_conf
 
+            self.cfg.set("on_starting", gunicorn_conf.on_starting)
             self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
             self.cfg.set("child_exit", gunicorn_conf.child_exit)
 
@@ -132,27 +135,20 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
     "--metrics-port",
     type=int,
     default=None,
-    help="Serve this machine's worker metrics for Prometheus (needs PROMETHEUS_MULTIPROC_DIR).",
+    help="Serve this worker's metrics for Prometheus on this port.",
 )
 @click.pass_context
 def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
-    """Start a Celery worker (production mode). Extra arguments go to `celery worker`."""
-    import os
+    """Start a Celery worker (production mode). Extra arguments go to `celery worker`
+    (e.g. `-Q scoring`, `-Q callbacks`; see the Procfile)."""
+    from moderation.metrics_dir import ensure_multiprocess_dir
 
+    ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
     app = _create_app()
     celery = app.extensions["celery"]
-    if metrics_port is not None:
-        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            raise click.ClickException(
-                "--metrics-port needs PROMETHEUS_MULTIPROC_DIR (an empty directory shared by "
-                "the worker's processes) in the environment"
-            )
-        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
-
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        start_http_server(metrics_port, registry=registry)
     argv = ["worker", "--loglevel", "INFO", *ctx.args]
+    if metrics_port is not None:
+        argv += ["--metrics-port", str(metrics_port)]
     celery.worker_main(argv)
 
 

@@ -19,8 +19,8 @@ from moderation.dashboard.forms import (
     SanctionInput,
 )
 from moderation.extensions import db
+from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.services import review
 from moderation.tables import utcnow
 
 
@@ -65,7 +65,8 @@ def sanction(author_id: int) -> Response:
     except (FormError, review.ReviewError) as exc:
         db.session.rollback()
         return _done(author_id, error=str(exc))
-    return _done(author_id, f"Author {form.sanction}: done, and the site was notified.")
+    notice = events.site_notice(author_id=author_id)
+    return _done(author_id, f"Author {form.sanction}: done; {notice}.")
 
 
 @bp.post("/authors/<int:author_id>/reinstate")
@@ -83,7 +84,7 @@ def reinstate(author_id: int) -> Response:
     except (FormError, review.ReviewError) as exc:
         db.session.rollback()
         return _done(author_id, error=str(exc))
-    return _done(author_id, "Author reinstated, and the site was notified.")
+    return _done(author_id, f"Author reinstated; {events.site_notice(author_id=author_id)}.")
 
 
 @bp.post("/authors/<int:author_id>/notes")

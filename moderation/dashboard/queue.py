@@ -19,8 +19,8 @@ from moderation.dashboard.forms import (
     RejectInput,
 )
 from moderation.policy.schema import Sanction
+from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.services import review
 from moderation.tables import utcnow
 
 SANCTIONED = {Sanction.WATCH: "watched", Sanction.SUSPEND: "suspended", Sanction.BLOCK: "blocked"}
@@ -51,6 +51,7 @@ def approve(comment_id: int) -> ResponseReturnValue:
         form = ApproveInput.parse(request.form)
     except FormError as exc:
         return form_error(comment_id, exc, request.form.get("next"))
+    notice = events.site_notice(comment_id=comment_id)
     return act_on_comment(
         comment_id,
         lambda: review.approve(
@@ -60,7 +61,7 @@ def approve(comment_id: int) -> ResponseReturnValue:
             note=form.note,
             now=utcnow(),
         ),
-        done="Approved: published, and the site was notified.",
+        done=f"Approved: published; {notice}.",
         next_url=form.next,
     )
 

@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from moderation.extensions import db
+from moderation.services.callback_http import (
+    Deadline,
+    TargetError,
+    TargetPolicy,
+    check_url,
+    delivery_client,
+)
 from moderation.services.sites import current_secret
 from moderation.signing import signature_headers
 from moderation.tables import (
@@ -59,11 +66,16 @@ USER_AGENT = "moderation-callbacks/1"
 
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
+    #: Total time for one attempt: connect, send, and the whole response.
     timeout_seconds: float = 10.0
     backoff_base_seconds: float = 10.0
     backoff_max_seconds: float = 3600.0
     retry_hours: float = 24.0
     lease_seconds: float = 60.0
+    #: Bytes of the receiver's answer read at most (only its status matters).
+    max_response_bytes: int = 64 * 1024
+    #: Where callbacks may be sent (checked again at every attempt, after DNS resolution).
+    targets: TargetPolicy = field(default_factory=TargetPolicy)
 
 
 def comment_summary(comment: Comment) -> dict[str, Any]:
@@ -143,6 +155,23 @@ def emit(
     )
     db.session.add(row)
     return row
+
+
+def site_notice(*, comment_id: int | None = None, author_id: int | None = None) -> str:
+    """What becomes of the events of a moderator's action on a comment or an author, for the
+    dashboard to say truthfully: queued for the site's callback URL, or not sent because the
+    site has none. Reads only the site (the comment or author is not loaded)."""
+    query = sa.select(Site)
+    if comment_id is not None:
+        query = query.join(Comment, Comment.site_id == Site.id).where(Comment.id == comment_id)
+    else:
+        query = query.join(Author, Author.site_id == Site.id).where(Author.id == author_id)
+    site = db.session.execute(query).scalar_one_or_none()
+    if site is None:
+        return "the site was not notified"
+    if site.callback_url:
+        return f"{site.name} will be notified"
+    return f"{site.name} has no callback URL configured, so it was not notified"
 
 
 # --- enqueue after commit ---------------------------------------------------------------
@@ -228,12 +257,14 @@ def next_in_line(row: Event) -> int | None:
     return seq
 
 
-def attempt_delivery(
-    seq: int, *, client: httpx.Client, settings: DeliverySettings, now: datetime | None = None
-) -> str:
+def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | None = None) -> str:
     """One delivery attempt for event ``seq``. Returns what happened (for logs and tests):
     ``delivered``, ``retry``, ``failed``, ``waiting`` (an earlier event of the same key is
-    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do)."""
+    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do).
+
+    The attempt as a whole — connecting, sending, the receiver's complete answer — ends
+    within ``settings.timeout_seconds``: a receiver that stalls or trickles its answer gets
+    a timeout failure (retried later), never a worker held indefinitely."""
     now = now or utcnow()
     row = db.session.get(Event, seq)
     if row is None or row.status != EventStatus.PENDING:
@@ -264,15 +295,7 @@ def attempt_delivery(
     db.session.rollback()  # no transaction stays open during the HTTP call
 
     started = time.monotonic()
-    status_code: int | None = None
-    error: str | None = None
-    try:
-        response = client.post(url, content=body, headers=headers, timeout=settings.timeout_seconds)
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    status_code, error = post_event(url, body, headers, settings)
     elapsed_ms = (time.monotonic() - started) * 1000
 
     finished = utcnow()
@@ -323,6 +346,37 @@ def attempt_delivery(
 
         enqueue_delivery(following)
     return outcome
+
+
+def post_event(
+    url: str, body: bytes, headers: dict[str, str], settings: DeliverySettings
+) -> tuple[int | None, str | None]:
+    """POST one event within the attempt's deadline: (status code, error or None).
+
+    At most ``settings.max_response_bytes`` of the answer are read; the rest is dropped with
+    the connection."""
+    try:
+        check_url(url, settings.targets)  # the settings may have changed since it was set
+    except TargetError as exc:
+        return None, f"refused: {exc}"[:500]
+    deadline = Deadline(settings.timeout_seconds)
+    status_code: int | None = None
+    try:
+        with (
+            delivery_client(deadline, settings.targets) as client,
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            status_code = response.status_code
+            received = 0
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received >= settings.max_response_bytes:
+                    break
+    except httpx.HTTPError as exc:
+        return status_code, f"{type(exc).__name__}: {exc}"[:500]
+    if not 200 <= status_code < 300:
+        return status_code, f"HTTP {status_code}"
+    return status_code, None
 
 
 def due_events(now: datetime, limit: int = 500) -> list[int]:

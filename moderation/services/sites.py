@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.schemas import SITE_NAME_PATTERN
+from moderation.services.callback_http import TargetError, TargetPolicy, check_url
 from moderation.tables import Site, SiteSecret, utcnow
 
 
@@ -87,17 +87,31 @@ def current_secret(site: Site) -> str:
     return site.secrets[-1].secret
 
 
-def validate_callback_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SiteError(f"callback URL must be an absolute http(s) URL, not {url!r}")
+def validate_callback_url(url: str, policy: TargetPolicy) -> str:
+    """``url`` if callbacks may be sent there under ``policy``, else :class:`SiteError`
+    saying why (https only, public addresses only, no credentials; see
+    :mod:`moderation.services.callback_http`)."""
     if len(url) > 2048:
         raise SiteError("callback URL is longer than 2048 characters")
+    try:
+        check_url(url, policy)
+    except TargetError as exc:
+        raise SiteError(str(exc)) from None
     return url
 
 
-def set_callback_url(site: Site, url: str | None, *, actor: str) -> None:
-    site.callback_url = validate_callback_url(url) if url else None
+def set_callback_url(
+    site: Site, url: str | None, *, actor: str, policy: TargetPolicy | None = None
+) -> None:
+    """Set or remove the site's callback URL; ``policy`` defaults to the service's settings
+    (``MODERATION_CALLBACK_ALLOW_HTTP``, ``MODERATION_CALLBACK_ALLOWED_NETWORKS``)."""
+    if url:
+        if policy is None:
+            from moderation import state
+
+            policy = state.settings().callback_targets()
+        url = validate_callback_url(url, policy)
+    site.callback_url = url or None
     audit_site_change(actor, "site.updated", site, callback_url=site.callback_url)
     db.session.commit()
 

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.support import ROOT, Process, Receiver, Services, make_site, skip_or_fail
+from tests.support import (
+    LOCAL_RECEIVER,
+    ROOT,
+    Process,
+    Receiver,
+    Services,
+    make_site,
+    skip_or_fail,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,6 +60,7 @@ def browser_stack(
         "instance_path": str(instance),
         "config_dir": str(ROOT / "config"),
         "models_dir": str(ROOT / "models"),
+        **LOCAL_RECEIVER,  # the receiver listens on 127.0.0.1 over http
     }
     app = create_app(local)
     app.config["TESTING"] = True

@@ -53,7 +53,10 @@ def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Servi
         secret = found.group(1)
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, what="the server")
-        assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+        assert httpx.get(f"{base}/readyz").json() == {
+            "status": "ready",
+            "checks": {"database": True, "broker": True, "worker": True},  # the worker thread
+        }
 
         body = encode(comment_payload(site="dev", text="You are a f*cking disgrace."))
         response = httpx.post(f"{base}/api/v1/comments", content=body, headers=signed(secret, body))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -79,7 +80,7 @@ def test_rotation_keeps_both_secrets_valid_during_the_grace(
 
 def test_set_callback_url_is_validated(app: Flask, site: tuple[str, str]) -> None:
     code, out = invoke(app, "site", "set", "news", "--callback-url", "ftp://example.com/x")
-    assert code != 0 and "http(s)" in out
+    assert code != 0 and "absolute https URL" in out
     code, out = invoke(app, "site", "set", "news", "--callback-url", "https://news.example/hook")
     assert code == 0, out
     with app.app_context():
@@ -100,8 +101,29 @@ def test_events_list_and_redeliver(app: Flask, site: tuple[str, str]) -> None:
     assert code == 0 and "comment.decided" in out and "skipped" in out
     code, out = invoke(app, "events", "redeliver", "--site", "news")
     assert code != 0 and "no callback URL" in out
-    invoke(app, "site", "set", "news", "--callback-url", "http://127.0.0.1:9/x")
+    invoke(app, "site", "set", "news", "--callback-url", "https://news.example/x")
     code, out = invoke(app, "events", "redeliver", "--site", "news", "--since", "400d")
     assert code == 0 and "1 event(s) queued" in out
     code, out = invoke(app, "events", "list", "--status", "pending")
     assert "comment.decided" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "must use https"),
+        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("https://10.0.0.1/hook", "10.0.0.1 is a private address"),
+        ("https://localhost:6379/", "127.0.0.1 is a loopback address"),
+        ("https://2130706433/", "127.0.0.1 is a loopback address"),
+        ("https://user:pass@news.example/hook", "must not contain credentials"),
+    ],
+)
+def test_callback_urls_to_internal_targets_are_refused(
+    app: Flask, site: tuple[str, str], url: str, problem: str
+) -> None:
+    code, out = invoke(app, "site", "set", "news", "--callback-url", url)
+    assert code != 0 and problem in out
+    assert "MODERATION_CALLBACK_" in out or "credentials" in out  # says what would allow it
+    with app.app_context():
+        assert db.session.execute(sa.select(Site.callback_url)).scalar_one() is None

@@ -30,8 +30,29 @@ def test_sites_page_sets_the_callback_url(app: Flask, as_admin: FlaskClient) -> 
     assert bad.status_code == 302
     with app.app_context():
         assert db.session.get(Site, site_id).callback_url == "https://news.example/hooks"  # type: ignore[union-attr]
-    assert "must be an absolute http(s) URL" in as_admin.get("/dashboard/admin/sites").text
+    assert "must be an absolute https URL" in as_admin.get("/dashboard/admin/sites").text
     assert audit_actions(app).count("site.updated") == 1
+
+
+def test_sites_page_refuses_internal_callback_targets(app: Flask, as_admin: FlaskClient) -> None:
+    with app.app_context():
+        site_id = db.session.execute(sa.select(Site.id)).scalar_one()
+    csrf = token(as_admin, "/dashboard/admin/sites")
+    for url, problem in [
+        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("https://0x7f.1:6379/", "127.0.0.1 is a loopback address"),
+        ("https://user:pass@news.example/hooks", "must not contain credentials"),
+        ("http://news.example/hooks", "must use https"),
+    ]:
+        response = as_admin.post(
+            f"/dashboard/admin/sites/{site_id}/callback",
+            data={"csrf_token": csrf, "callback_url": url},
+        )
+        assert response.status_code == 302
+        assert problem in as_admin.get("/dashboard/admin/sites").text
+    with app.app_context():
+        assert db.session.get(Site, site_id).callback_url is None  # type: ignore[union-attr]
+    assert "site.updated" not in audit_actions(app)
 
 
 def test_users_page_creates_promotes_and_deactivates(

@@ -14,7 +14,14 @@ from flask import Flask
 
 from moderation.services.sites import require_site, set_callback_url
 from tests.integration.test_service import decided, post
-from tests.support import ROOT, Receiver, Services, comment_payload, wait_until
+from tests.support import LOCAL_RECEIVER, ROOT, Receiver, Services, comment_payload, wait_until
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """This module's receivers listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
+
 
 SUSPENSION_SECONDS = 4
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -23,6 +24,7 @@ from moderation.services.sites import require_site, set_callback_url
 from moderation.tables import Comment, Event
 from tests.integration.test_service import post, worker_saw
 from tests.support import (
+    LOCAL_RECEIVER,
     Receiver,
     RedisServer,
     Services,
@@ -31,6 +33,13 @@ from tests.support import (
     skip_or_fail,
     wait_until,
 )
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """This module's receivers listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
+
 
 FAST_SWEEP = {"sweep_interval_seconds": 1, "sweep_min_age_seconds": 1}
 

@@ -111,5 +111,8 @@ def test_blocked_author_is_rejected_without_a_task(
 def test_readiness_reports_database_and_broker(stack: Stack) -> None:
     response = httpx.get(f"{stack.base_url}/readyz", timeout=10)
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": True, "broker": True}}
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": True, "broker": True, "worker": True},
+    }
     assert httpx.get(f"{stack.base_url}/healthz", timeout=10).json() == {"status": "ok"}

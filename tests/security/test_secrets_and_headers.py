@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from moderation.services.sites import require_site, set_callback_url
 from tests.integration.test_service import decided, post
 from tests.support import (
+    LOCAL_RECEIVER,
     Receiver,
     Services,
     comment_payload,
@@ -21,6 +22,13 @@ from tests.support import (
     signed,
     wait_until,
 )
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """This module's receivers listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
+
 
 REQUIRED_HEADERS = {
     "Content-Security-Policy",

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
+from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from moderation.extensions import db
 from moderation.services import events
+from moderation.services.callback_http import TargetPolicy
 from moderation.services.events import DeliverySettings, attempt_delivery, due_events
 from moderation.services.sites import require_site, set_callback_url
 from moderation.tables import DeliveryAttempt, Event, utcnow
 from tests.services.test_decisions import ATTACK, score, submit
-from tests.support import Receiver
+from tests.support import LOCAL_RECEIVER, Receiver, StallingReceiver
 
 # Delivery measures its retry window against the real clock, so events are created "now".
 T0 = utcnow()
-FAST = DeliverySettings(timeout_seconds=5, backoff_base_seconds=10, backoff_max_seconds=3600)
+LOCAL = TargetPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.1/32"),))
+FAST = DeliverySettings(
+    timeout_seconds=5, backoff_base_seconds=10, backoff_max_seconds=3600, targets=LOCAL
+)
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The receivers here listen on 127.0.0.1 over http: allowed explicitly."""
+    return {**settings_overrides, **LOCAL_RECEIVER}
 
 
 @pytest.fixture
@@ -38,8 +49,8 @@ def events_of(app: Flask) -> list[Event]:
 
 
 def deliver(app: Flask, seq: int, when: object = None) -> str:
-    with app.app_context(), httpx.Client() as client:
-        return attempt_delivery(seq, client=client, settings=FAST, now=when)  # type: ignore[arg-type]
+    with app.app_context():
+        return attempt_delivery(seq, settings=FAST, now=when)  # type: ignore[arg-type]
 
 
 def test_decision_and_sanction_events_are_written_with_the_change(
@@ -106,11 +117,11 @@ def test_gives_up_after_the_retry_window_and_redelivers_on_request(
     receiver.fail_first = 10_000
     score(app, submit(app, "c1", ATTACK, T0), T0)
     (row,) = events_of(app)
-    settings = DeliverySettings(backoff_base_seconds=1, retry_hours=24)
-    with app.app_context(), httpx.Client() as client:
+    settings = DeliverySettings(backoff_base_seconds=1, retry_hours=24, targets=LOCAL)
+    with app.app_context():
         db.session.execute(sa.update(Event).values(retry_since=utcnow() - timedelta(hours=25)))
         db.session.commit()
-        assert attempt_delivery(row.seq, client=client, settings=settings) == "failed"
+        assert attempt_delivery(row.seq, settings=settings) == "failed"
     assert events_of(app)[0].status == "failed"
     receiver.fail_first = 0
     receiver.attempts.clear()
@@ -137,3 +148,32 @@ def test_unreachable_receiver_is_logged(app: Flask, site: tuple[str, str]) -> No
     row = events_of(app)[0]
     assert row.last_status_code is None
     assert row.last_error is not None and "ConnectError" in row.last_error
+
+
+def test_an_attempt_ends_at_its_total_deadline_against_a_trickling_receiver(
+    app: Flask, site: tuple[str, str]
+) -> None:
+    """The receiver answers 200 at once, then sends its 100-byte body a byte every 0.2 s: no
+    per-read timeout fires, but the attempt as a whole ends at its 1 s deadline."""
+    slow = StallingReceiver(interval=0.2, length=100).start()
+    try:
+        with app.app_context():
+            set_callback_url(require_site("news"), slow.url, actor="test")
+        score(app, submit(app, "c1", ATTACK, T0), T0)
+        (row,) = events_of(app)
+        with app.app_context():
+            outcome = attempt_delivery(
+                row.seq, settings=DeliverySettings(timeout_seconds=1, targets=LOCAL)
+            )
+            (attempt,) = db.session.execute(sa.select(DeliveryAttempt)).scalars().all()
+        trickled = slow.trickled
+    finally:
+        slow.stop()
+    assert outcome == "retry"
+    assert attempt.status_code == 200  # it answered, but not in time
+    assert attempt.error is not None
+    assert "ReadTimeout" in attempt.error and "1 s deadline" in attempt.error
+    assert attempt.duration_ms >= 1000
+    # The client hung up after about 5 of the 100 bytes (1 s / 0.2 s), not at the end.
+    assert slow.requests == 1 and trickled < 50
+    assert events_of(app)[0].status == "pending"  # retried later
