@@ -44,6 +44,9 @@ Reason = Annotated[str, _one_of(REJECT_REASONS)]
 Status = Annotated[str, _one_of(CommentStatus.ALL)]
 RoleName = Annotated[str, _one_of(ROLES)]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+# The comment version a card showed (see ``Comment.version``); absent from forms rendered
+# before versions existed, which then act on the comment as it is.
+Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class FormError(ValueError):
@@ -86,10 +89,12 @@ class Input(BaseModel):
 class ApproveInput(Input):
     note: Annotated[str, Field(max_length=2000)] | None = None
     next: Annotated[str, Field(max_length=2000)] | None = None
+    version: Version | None = None
 
 
 class RejectInput(Input):
     reason: Reason
+    version: Version | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     sanction: Sanction | None = None
     days: Days | None = None
@@ -102,17 +107,27 @@ class RejectInput(Input):
         return self
 
 
+SEEN_PATTERN = r"^[0-9]{1,18}:[0-9]{1,10}$"
+
+
 class BulkInput(Input):
     action: Literal["approve", "reject"]
     ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    # "<comment id>:<version>" for every card on the page (the versions the moderator saw).
+    seen: Annotated[list[Annotated[str, Field(pattern=SEEN_PATTERN)]], Field(max_length=1000)] = []
     reason: Reason | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     next: Annotated[str, Field(max_length=2000)] | None = None
 
-    @field_validator("ids", mode="before")
+    @field_validator("ids", "seen", mode="before")
     @classmethod
     def _drop_blank_ids(cls, value: Any) -> Any:
         return [v for v in value if v] if isinstance(value, list) else value
+
+    @property
+    def seen_versions(self) -> dict[int, int]:
+        pairs = (entry.partition(":") for entry in self.seen)
+        return {int(comment_id): int(version) for comment_id, _, version in pairs}
 
     @_model_validator(mode="after")
     def _reason_for_reject(self) -> Self:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from moderation.extensions import db
 from moderation.tables import AuditEntry, Author, Event, Strike, utcnow
-from tests.dashboard.seed import add_comment, audit_actions, comment_row, token
+from tests.dashboard.seed import add_comment, audit_actions, comment_row, csrf_from, token
 
 TEXT = "Honestly you are a jackass and a moron."
 MATCHES = [
@@ -246,3 +246,97 @@ def test_empty_queue(as_moderator: FlaskClient) -> None:
     page = as_moderator.get("/dashboard/")
     assert page.status_code == 200
     assert "The queue is empty" in page.text
+
+
+def _shown_versions(html: str) -> dict[int, str]:
+    """What each card's bulk selection says the moderator saw (``id:version``)."""
+    return {int(i): v for i, v in re.findall(r'name="seen" value="(\d+):(\d+)"', html)}
+
+
+def _comment_events(app: Flask) -> list[tuple[str, int | None]]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Event.type, Event.comment_id)
+            .where(Event.type.startswith("comment."))
+            .order_by(Event.seq)
+        )
+        return [(t, c) for t, c in rows]
+
+
+def test_a_second_moderator_acting_on_what_they_saw_is_told_and_changes_nothing(
+    app: Flask, client: FlaskClient, moderator: str
+) -> None:
+    """Ann and Bo open the queue on the same comment; Ann approves, then Bo rejects from the
+    card he still has: Bo's reject is refused with who decided and when, and the site hears
+    of one decision only."""
+    from tests.dashboard.seed import login, make_user
+
+    comment_id = add_comment(app, "c1", TEXT)
+    make_user(app, "bo")
+    bo = app.test_client()
+    assert login(client, moderator).status_code == 302
+    assert login(bo, "bo").status_code == 302
+    ann_page, bo_page = client.get("/dashboard/").text, bo.get("/dashboard/").text
+    ann_saw = _shown_versions(ann_page).get(comment_id, "0")
+    bo_saw = _shown_versions(bo_page).get(comment_id, "0")
+    approved = client.post(
+        f"/dashboard/comments/{comment_id}/approve",
+        data={"csrf_token": csrf_from(ann_page), "version": ann_saw},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert approved.status_code == 200
+    refused = bo.post(
+        f"/dashboard/comments/{comment_id}/reject",
+        data={"csrf_token": csrf_from(bo_page), "reason": "attack", "version": bo_saw},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert refused.status_code == 409
+    assert "already decided by moderator:ann at " in refused.text
+    assert comment_row(app, comment_id).status == "published"
+    assert _comment_events(app) == [("comment.updated", comment_id)]
+    assert audit_actions(app).count("comment.approved") == 1
+    assert "comment.rejected" not in audit_actions(app)
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(Strike.id))).scalar_one() == 0
+
+
+def test_bulk_actions_skip_comments_changed_since_the_page_was_shown(
+    app: Flask, client: FlaskClient, moderator: str
+) -> None:
+    from tests.dashboard.seed import login, make_user
+
+    first = add_comment(app, "c1", "one", author="a")
+    second = add_comment(app, "c2", "two", author="b")
+    make_user(app, "bo")
+    bo = app.test_client()
+    assert login(client, moderator).status_code == 302
+    assert login(bo, "bo").status_code == 302
+    bo_page = bo.get("/dashboard/").text
+    seen = [f"{i}:{v}" for i, v in _shown_versions(bo_page).items()] or [
+        f"{first}:0",
+        f"{second}:0",
+    ]
+    ann_page = client.get("/dashboard/").text
+    client.post(
+        f"/dashboard/comments/{first}/approve",
+        data={
+            "csrf_token": csrf_from(ann_page),
+            "version": _shown_versions(ann_page).get(first, "0"),
+        },
+    )
+    bo.post(
+        "/dashboard/queue/bulk",
+        data={
+            "csrf_token": csrf_from(bo_page),
+            "action": "reject",
+            "reason": "spam",
+            "ids": [str(first), str(second)],
+            "seen": seen,
+        },
+    )
+    assert comment_row(app, first).status == "published"
+    assert comment_row(app, second).status == "rejected"
+    assert _comment_events(app) == [("comment.updated", first), ("comment.updated", second)]
+    assert f"Comment #{first} was not rejected: already decided by moderator:ann" in (
+        bo.get("/dashboard/").text
+    )
