@@ -341,6 +341,9 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id: moving it on (sign-out, password change) ends every
+    # session of the user, including cookies copied before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"User(id={self.id}, username={self.username!r}, role={self.role!r})"
