@@ -75,12 +75,18 @@ class Input(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'form'}: "
-                f"{err['msg'].removeprefix('Value error, ')}"
-                for err in exc.errors()
-            )
-            raise FormError(problems) from None
+            raise FormError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """The errors in words for the page: a field's name before its problem; a problem of the
+    whole form (a model validator's) as its own sentence, capitalised."""
+    parts = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {message}" if loc else message[:1].upper() + message[1:])
+    return "; ".join(parts)
 
 
 # --- review actions --------------------------------------------------------------------
@@ -108,11 +114,12 @@ class RejectInput(Input):
 
 
 SEEN_PATTERN = r"^[0-9]{1,18}:[0-9]{1,10}$"
+MAX_BULK = 200
 
 
 class BulkInput(Input):
     action: Literal["approve", "reject"]
-    ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    ids: list[int] = []
     # "<comment id>:<version>" for every card on the page (the versions the moderator saw).
     seen: Annotated[list[Annotated[str, Field(pattern=SEEN_PATTERN)]], Field(max_length=1000)] = []
     reason: Reason | None = None
@@ -131,6 +138,11 @@ class BulkInput(Input):
 
     @_model_validator(mode="after")
     def _reason_for_reject(self) -> Self:
+        # Said as a sentence, not as pydantic's "ids: List should have at least 1 item".
+        if not self.ids:
+            raise ValueError("select at least one comment")
+        if len(self.ids) > MAX_BULK:
+            raise ValueError(f"select at most {MAX_BULK} comments at once")
         if self.action == "reject" and self.reason is None:
             raise ValueError("choose a reason to reject the selected comments")
         return self

@@ -26,6 +26,7 @@ from moderation.policy.decide import (
     Outcome,
     author_tier,
     decide,
+    tier_label,
 )
 from moderation.policy.ladder import next_status
 from moderation.policy.schema import AuthorTier, Policy
@@ -87,9 +88,7 @@ class _Author:
 
 
 def _tier_name(policy: Policy, tier: AuthorTier | None) -> str:
-    if tier is None:
-        return TIER_DEFAULT
-    return TIER_NEW if tier is policy.authors.new_authors else TIER_TRUSTED
+    return tier_label(policy, tier) or TIER_DEFAULT
 
 
 class _Replay:

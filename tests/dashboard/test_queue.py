@@ -340,3 +340,62 @@ def test_bulk_actions_skip_comments_changed_since_the_page_was_shown(
     assert f"Comment #{first} was not rejected: already decided by moderator:ann" in (
         bo.get("/dashboard/").text
     )
+
+
+def _reason_choice(html: str, comment_id: int) -> str | None:
+    card = html[html.index(f'id="comment-{comment_id}"') :]
+    select = card[card.index('name="reason"') : card.index("</select>")]
+    chosen = re.findall(r'<option value="(\w+)" selected>', select)
+    return chosen[0] if chosen else None
+
+
+def test_the_reject_form_preselects_the_top_category(app: Flask, as_moderator: FlaskClient) -> None:
+    threat = {"code": "category_score", "outcome": "hold", "category": "threat", "score": 0.55,
+              "threshold": 0.4, "source": "model"}  # fmt: skip
+    attack = add_comment(app, "c1", "a", author="a")  # the seed's reason: hold for attack
+    threatening = add_comment(
+        app, "c2", "b", author="b", reasons=[threat],
+        scores={"profanity": 0.0, "attack": 0.3, "threat": 0.55, "hate": 0.0, "spam": 0.0},
+    )  # fmt: skip
+    html = as_moderator.get("/dashboard/").text
+    assert _reason_choice(html, attack) == "attack"
+    assert _reason_choice(html, threatening) == "threat"
+    assert "choose…" not in html
+
+
+def test_the_gauge_shows_the_threshold_the_decision_applied(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    """A new author's comment held at the new-author threshold (0.40), not the default 0.50."""
+    reason = {"code": "category_score", "outcome": "hold", "category": "attack", "score": 0.45,
+              "threshold": 0.4, "source": "model", "tier": "new_authors"}  # fmt: skip
+    comment_id = add_comment(app, "c1", "text", risk=0.45, reasons=[reason])
+    html = as_moderator.get("/dashboard/").text
+    card = html[html.index(f'id="comment-{comment_id}"') :]
+    assert "hold: attack 0.45 ≥ 0.40 (model; new-author threshold)" in card
+    row = card[card.index('<th scope="row">attack</th>') :]
+    row = row[: row.index("</tr>")]
+    assert 'low="0.4" high="0.85"' in row  # the new-author tier of config/policy.yaml
+    assert "<td>0.40</td>" in row
+    assert "new-author thresholds applied" in card
+
+
+def test_reasons_show_times_to_the_minute(app: Flask, as_moderator: FlaskClient) -> None:
+    reason = {"code": "author_suspended", "outcome": "reject",
+              "until": "2026-11-08T12:00:00.123456+00:00"}  # fmt: skip
+    add_comment(app, "c1", "text", status="rejected", reasons=[reason])
+    html = as_moderator.get("/dashboard/comments").text
+    assert "reject: author is suspended until 2026-11-08 12:00 UTC" in html
+    assert ".123456" not in html
+
+
+def test_bulk_without_a_selection_says_so_in_words(app: Flask, as_moderator: FlaskClient) -> None:
+    add_comment(app, "c1", "text")
+    response = as_moderator.post(
+        "/dashboard/queue/bulk",
+        data={"csrf_token": token(as_moderator), "action": "approve"},
+        follow_redirects=True,
+    )
+    assert "Select at least one comment" in response.text
+    assert "List should have" not in response.text
+    assert "ids:" not in response.text
