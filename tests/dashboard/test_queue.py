@@ -399,3 +399,14 @@ def test_bulk_without_a_selection_says_so_in_words(app: Flask, as_moderator: Fla
     assert "Select at least one comment" in response.text
     assert "List should have" not in response.text
     assert "ids:" not in response.text
+
+
+def test_card_details_fold_away_in_the_queue_and_open_on_the_comment_page(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    comment_id = add_comment(app, "c1", TEXT, matches=MATCHES, explanations=EVIDENCE)
+    queue = as_moderator.get("/dashboard/").text
+    assert '<details class="more">' in queue
+    assert re.search(r"Scores, evidence \(\d+\) and history", queue)
+    single = as_moderator.get(f"/dashboard/comments/{comment_id}").text
+    assert '<details class="more" open>' in single
