@@ -186,6 +186,9 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     # The moderator's reason code and note for their last decision on this comment.
     review_reason: Mapped[str | None] = mapped_column(sa.String(64))
     review_note: Mapped[str | None] = mapped_column(sa.String(2000))
+    # Bumped by every moderator action and appeal: a compare-and-set guard, so of two people
+    # acting on what they both saw, one wins and the other is told (see services/review.py).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     site: Mapped[Site] = relationship()
     author: Mapped[Author] = relationship()
@@ -338,6 +341,9 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id: moving it on (sign-out, password change) ends every
+    # session of the user, including cookies copied before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"User(id={self.id}, username={self.username!r}, role={self.role!r})"

@@ -4,21 +4,49 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from moderation import state
 from moderation.cli.common import parse_moment
-from moderation.policy.backtest import Record, Report, simulate
+from moderation.policy.backtest import (
+    TIER_DEFAULT,
+    TIER_NEW,
+    TIER_TRUSTED,
+    AuthorSeed,
+    Record,
+    Report,
+    simulate,
+)
+from moderation.policy.decide import AuthorStatus
 from moderation.policy.loader import load_policies, load_policy_file
 from moderation.policy.schema import Policy, PolicyError, read_yaml
 from moderation.scoring.types import Category, Match, ScoreResult, Severity
-from moderation.tables import Comment, CommentStatus, Site, utcnow
+from moderation.services.intake import POLICY_ACTOR
+from moderation.tables import (
+    Author,
+    AuthorAction,
+    Comment,
+    CommentStatus,
+    Site,
+    Strike,
+    utcnow,
+)
+
+TIERS = (TIER_DEFAULT, TIER_NEW, TIER_TRUSTED)
 
 
 @click.group("policy")
@@ -61,6 +89,79 @@ def _scores(data: dict[str, Any]) -> dict[Category, float]:
     return {Category(k): float(v) for k, v in data.items() if k in Category.__members__.values()}
 
 
+def _author_keys(site: Site | None, since: datetime) -> dict[int, str]:
+    """``site/author`` of every author with a comment in the window, by author row id."""
+    from moderation.extensions import db
+
+    in_window = sa.select(Comment.author_id).where(
+        Comment.received_at >= since, Comment.status != CommentStatus.PENDING
+    )
+    if site is not None:
+        in_window = in_window.where(Comment.site_id == site.id)
+    rows = db.session.execute(
+        sa.select(Author.id, Site.name, Author.external_id)
+        .join(Site, Site.id == Author.site_id)
+        .where(Author.id.in_(in_window))
+    )
+    return {author_id: f"{name}/{external}" for author_id, name, external in rows}
+
+
+def stored_seeds(site: Site | None, since: datetime) -> dict[str, AuthorSeed]:
+    """Each replayed author's standing at ``since``: comments and published comments
+    before it, strikes active then (not yet expired nor revoked), and the status their last
+    status change before it left them in."""
+    from moderation.extensions import db
+
+    keys = _author_keys(site, since)
+    if not keys:
+        return {}
+    ids = list(keys)
+    counts = {
+        author_id: (int(total), int(published))
+        for author_id, total, published in db.session.execute(
+            sa.select(
+                Comment.author_id,
+                sa.func.count(Comment.id),
+                sa.func.count(Comment.id).filter(Comment.status == CommentStatus.PUBLISHED),
+            )
+            .where(Comment.author_id.in_(ids), Comment.received_at < since)
+            .group_by(Comment.author_id)
+        )
+    }
+    strikes: dict[int, list[tuple[datetime, float]]] = {}
+    for author_id, expires_at, weight in db.session.execute(
+        sa.select(Strike.author_id, Strike.expires_at, Strike.weight).where(
+            Strike.author_id.in_(ids),
+            Strike.created_at < since,
+            Strike.expires_at > since,
+            sa.or_(Strike.revoked_at.is_(None), Strike.revoked_at > since),
+        )
+    ):
+        strikes.setdefault(author_id, []).append((expires_at, float(weight)))
+    status: dict[int, tuple[AuthorStatus, datetime | None, bool]] = {}
+    for action in db.session.execute(
+        sa.select(AuthorAction)
+        .where(AuthorAction.author_id.in_(ids), AuthorAction.created_at < since)
+        .order_by(AuthorAction.created_at, AuthorAction.id)
+    ).scalars():
+        to_status = AuthorStatus(action.to_status)
+        by_moderator = action.actor != POLICY_ACTOR and to_status is not AuthorStatus.ACTIVE
+        status[action.author_id] = (to_status, action.until, by_moderator)
+    seeds = {}
+    for author_id, key in keys.items():
+        total, published = counts.get(author_id, (0, 0))
+        state_then, until, by_moderator = status.get(author_id, (AuthorStatus.ACTIVE, None, False))
+        seeds[key] = AuthorSeed(
+            comments=total,
+            published=published,
+            strikes=tuple(strikes.get(author_id, ())),
+            status=state_then,
+            until=until,
+            by_moderator=by_moderator,
+        )
+    return seeds
+
+
 def stored_records(site: Site | None, since: datetime) -> Iterator[Record]:
     from moderation.extensions import db
 
@@ -83,26 +184,94 @@ def stored_records(site: Site | None, since: datetime) -> Iterator[Record]:
         )
 
 
-def file_records(source: IO[str]) -> list[Record]:
-    """JSON lines: ``{"id", "author"?, "received_at"?, "text"?, "scores"?, "matches"?}``.
+class _MatchLine(BaseModel):
+    term: str
+    category: Category
+    severity: Severity
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
 
-    Lines with ``text`` but no ``scores`` are scored with the shipped pipeline.
-    """
-    from moderation.config import load_settings
-    from moderation.scoring.pipeline import build_pipeline
 
+class _HistoryLine(BaseModel):
+    """The author's standing before the first line (else they are replayed as new)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comments: int = Field(default=0, ge=0)
+    published: int = Field(default=0, ge=0)
+    active_strikes: float = Field(default=0.0, ge=0)
+    status: AuthorStatus = AuthorStatus.ACTIVE
+
+
+class _FileLine(BaseModel):
+    """One line of ``--file``; other keys (``label``, ``kind``…) are ignored."""
+
+    id: str | int | None = None
+    author: str | None = None
+    received_at: AwareDatetime | None = None
+    text: str | None = None
+    scores: dict[str, float] | None = None
+    matches: list[_MatchLine] = []
+    author_history: _HistoryLine | None = None
+
+    @model_validator(mode="after")
+    def _text_or_scores(self) -> _FileLine:
+        if self.scores is None and self.text is None:
+            raise ValueError("needs 'text' or 'scores'")
+        return self
+
+
+def _line_problem(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {message}" if loc else message)
+    return "; ".join(parts)
+
+
+def parse_file_lines(source: IO[str]) -> list[tuple[int, _FileLine]]:
+    """Every non-blank line, validated. Raises :class:`click.ClickException` naming the first
+    bad line (its number and what is wrong); nothing is replayed then."""
     rows = []
     for number, line in enumerate(source, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise TypeError("not an object")
-        except (ValueError, TypeError) as exc:
-            raise click.ClickException(f"line {number}: {exc}") from None
-        rows.append((number, item))
-    to_score = [item["text"] for _, item in rows if "scores" not in item and "text" in item]
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(
+                f"line {number}: not valid JSON: {exc.msg} (column {exc.colno}); "
+                "nothing was replayed"
+            ) from None
+        if not isinstance(data, dict):
+            raise click.ClickException(
+                f"line {number}: must be a JSON object, not {type(data).__name__}; "
+                "nothing was replayed"
+            )
+        try:
+            rows.append((number, _FileLine.model_validate(data)))
+        except ValidationError as exc:
+            raise click.ClickException(
+                f"line {number}: {_line_problem(exc)}; nothing was replayed"
+            ) from None
+    return rows
+
+
+def file_records(
+    source: IO[str], *, strike_window_days: float = 30
+) -> tuple[list[Record], dict[str, AuthorSeed]]:
+    """JSON lines: ``{"id", "author"?, "received_at"?, "text"?, "scores"?, "matches"?,
+    "author_history"?}``, and the authors' standing from their first ``author_history``.
+
+    Lines with ``text`` but no ``scores`` are scored with the shipped pipeline. Strikes
+    given in ``author_history.active_strikes`` count as fresh at the first line's time.
+    """
+    from moderation.config import load_settings
+    from moderation.scoring.pipeline import build_pipeline
+
+    rows = parse_file_lines(source)
+    to_score = [line.text for _, line in rows if line.scores is None and line.text is not None]
     scored: Iterator[ScoreResult] = iter([])
     if to_score:
         settings = load_settings()
@@ -110,26 +279,38 @@ def file_records(source: IO[str]) -> list[Record]:
         scored = iter(pipeline.score_batch(to_score))
     start = utcnow()
     records = []
-    for number, item in rows:
-        if "scores" in item:
-            scores = _scores(item["scores"])
-            matches = tuple(_match(m) for m in item.get("matches", []))
-        elif "text" in item:
+    seeds: dict[str, AuthorSeed] = {}
+    for number, line in rows:
+        if line.scores is not None:
+            scores = _scores(line.scores)
+            matches = tuple(_match(m.model_dump()) for m in line.matches)
+        else:
             result = next(scored)
             scores, matches = dict(result.scores), result.matches
-        else:
-            raise click.ClickException(f"line {number}: needs 'text' or 'scores'")
-        when = item.get("received_at")
+        author = line.author if line.author is not None else f"line-{number}"
+        when = line.received_at or start
         records.append(
             Record(
-                comment=str(item.get("id", number)),
-                author=str(item.get("author", f"line-{number}")),
-                received_at=datetime.fromisoformat(when) if when else start,
+                comment=str(line.id if line.id is not None else number),
+                author=author,
+                received_at=when,
                 scores=scores,
                 matches=matches,
             )
         )
-    return records
+        history = line.author_history
+        if history is not None and author not in seeds:
+            strikes: tuple[tuple[datetime, float], ...] = ()
+            if history.active_strikes:
+                expires = when + timedelta(days=strike_window_days)
+                strikes = ((expires, history.active_strikes),)
+            seeds[author] = AuthorSeed(
+                comments=history.comments,
+                published=history.published,
+                strikes=strikes,
+                status=history.status,
+            )
+    return records, seeds
 
 
 def render(report: Report) -> str:
@@ -149,6 +330,23 @@ def render(report: Report) -> str:
         "",
         f"review queue: {report.queue_current} -> {report.queue_candidate} "
         f"({report.queue_candidate - report.queue_current:+d})",
+        "",
+        "thresholds applied (current / candidate): "
+        + ", ".join(
+            f"{tier} {report.tiers_current[tier]} / {report.tiers_candidate[tier]}"
+            for tier in TIERS
+        ),
+        f"authors replayed with their standing at the start: {report.seeded_authors} of "
+        f"{report.authors} (the others start as new authors)",
+    ]
+    for key, count in sorted(report.masked.items()):
+        tier, _, category = key.partition(".")
+        lines.append(
+            f"note: the candidate changes categories.{category}, but {count} decision(s) used "
+            f"the {tier} tier's own {category} thresholds, which the change does not reach "
+            f"(change authors.{tier}.categories.{category} too)"
+        )
+    lines += [
         "",
         f"decisions flipped: {len(report.flips)}",
     ]
@@ -171,6 +369,10 @@ def report_json(report: Report) -> dict[str, Any]:
         "outcomes": {"current": dict(report.outcomes_current),
                      "candidate": dict(report.outcomes_candidate)},
         "queue": {"current": report.queue_current, "candidate": report.queue_candidate},
+        "tiers": {"current": dict(report.tiers_current),
+                  "candidate": dict(report.tiers_candidate)},
+        "masked": dict(report.masked),
+        "authors": {"replayed": report.authors, "with_standing": report.seeded_authors},
         "flips": [
             {"comment": f.comment, "author": f.author, "current": str(f.current),
              "candidate": str(f.candidate), "categories": [str(c) for c in f.categories]}
@@ -203,7 +405,9 @@ def simulate_command(
     """Replay comments through the current policy and CANDIDATE; print what would change.
 
     CANDIDATE may be a whole policy or only the keys that differ from config/policy.yaml.
-    Reads only: nothing is written.
+    Stored comments are replayed with each author's real standing when the window opens
+    (earlier comments, strikes, status); --file lines may give it as "author_history".
+    Reads only: nothing is written. A bad --file line stops with its number and problem.
     """
     from moderation.services.sites import SiteError, require_site
 
@@ -218,11 +422,13 @@ def simulate_command(
     except (SiteError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     if source is not None:
-        records = file_records(source)
+        records, seeds = file_records(source, strike_window_days=current.authors.strike_window_days)
     else:
-        records = list(stored_records(site, parse_moment(since)))
+        start = parse_moment(since)
+        records = list(stored_records(site, start))
+        seeds = stored_seeds(site, start)
     from moderation.extensions import db
 
     db.session.rollback()
-    report = simulate(records, current, candidate_policy)
+    report = simulate(records, current, candidate_policy, authors=seeds)
     click.echo(json.dumps(report_json(report), indent=2) if as_json else render(report))

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Response, render_template, request, stream_with_context
 
 from moderation.dashboard import bp
 from moderation.dashboard.auth import requires
+from moderation.dashboard.cards import readable_details
 from moderation.dashboard.common import parse
 from moderation.dashboard.forms import AuditQuery
 from moderation.services import audit_log
 from moderation.services.queue import site_names
 from moderation.tables import utcnow
+
+
+@bp.app_template_filter("readable_details")
+def _readable_details(details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    return readable_details(details)
 
 
 def _filters(query: AuditQuery) -> audit_log.AuditFilters:

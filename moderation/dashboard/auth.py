@@ -4,13 +4,16 @@
   (``public``, ``moderator`` or ``admin``; admins can do everything moderators can). The
   blueprint's ``before_request`` hook (:func:`guard`) refuses a view that declares nothing,
   so a forgotten decorator fails closed.
-* **Sessions.** Flask's signed cookie, HttpOnly and SameSite=Lax, valid for 12 hours. The
+* **Sessions.** Flask's signed cookie, HttpOnly and SameSite=Lax, valid for 12 hours from
+  sign-in whatever the activity (:data:`SESSION_LIFETIME`, enforced by the user loader
+  from the sign-in time in the session's user id, not only by the cookie's expiry). The
   ``Secure`` flag is set per response when the request came over HTTPS — directly, or via
   a proxy's ``X-Forwarded-Proto`` (:class:`~werkzeug.middleware.proxy_fix.ProxyFix` trusts
   one proxy hop for the scheme only) — or always when ``SESSION_COOKIE_SECURE`` is true.
   So plain-HTTP development logins work and production cookies never travel in clear.
-  The session's user id carries a fingerprint of the password hash: changing a password
-  (or deactivating the account) ends every other session at its next request.
+  The session's user id carries the user's session version and a fingerprint of the
+  password hash: signing out, changing the password or deactivating the account ends
+  every session of that user at its next request, cookies copied before included.
 * **CSRF.** Flask-WTF checks a token on every state-changing dashboard request, from the
   form field or, for ``fetch`` calls, the ``X-CSRFToken`` header. The signed JSON API has
   no cookies and is not subject to it.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -36,28 +39,41 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from moderation.config import Settings
 from moderation.extensions import csrf, db, limiter, login_manager
 from moderation.services.users import actor_name, session_fingerprint
-from moderation.tables import User
+from moderation.tables import User, utcnow
 
 Role = Literal["public", "moderator", "admin"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOGIN_LIMIT = "10 per minute;100 per hour"
+# Absolute: counted from sign-in, not from the last request.
 SESSION_LIFETIME = timedelta(hours=12)
+CLOCK_SKEW = 60  # seconds a sign-in time may lie ahead of this process's clock
+MAX_ROW_ID = 2**63 - 1
 _ROLE_ATTRIBUTE = "dashboard_role"
 
 
 @dataclass(frozen=True, slots=True)
 class Moderator:
-    """The signed-in dashboard user, as Flask-Login sees it (a snapshot of the row)."""
+    """The signed-in dashboard user, as Flask-Login sees it (a snapshot of the row), and
+    when this session signed in (Unix seconds)."""
 
     id: int
     username: str
     role: str
     fingerprint: str
+    session_version: int
+    signed_in_at: int
 
     @classmethod
-    def from_row(cls, user: User) -> Moderator:
-        return cls(user.id, user.username, user.role, session_fingerprint(user))
+    def from_row(cls, user: User, *, signed_in_at: datetime) -> Moderator:
+        return cls(
+            user.id,
+            user.username,
+            user.role,
+            session_fingerprint(user),
+            user.session_version,
+            int(signed_in_at.timestamp()),
+        )
 
     @property
     def actor(self) -> str:
@@ -80,7 +96,8 @@ class Moderator:
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.fingerprint}"
+        """What the session cookie stores: ``<id>:<fingerprint>:<version>:<signed in at>``."""
+        return f"{self.id}:{self.fingerprint}:{self.session_version}:{self.signed_in_at}"
 
 
 def current_moderator() -> Moderator:
@@ -91,13 +108,29 @@ def current_moderator() -> Moderator:
 
 
 def load_moderator(session_id: str) -> Moderator | None:
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    """The session's user, or None (signed out) when the account is gone or inactive, the
+    password or session version changed since sign-in, or the session is older than the
+    lifetime. Ids of the earlier ``<id>:<fingerprint>`` form carry no sign-in time and are
+    refused: those sessions sign in again once."""
+    parts = session_id.split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in (parts[0], parts[2], parts[3])):
+        return None
+    user_id, fingerprint, version, signed_in = parts[0], parts[1], int(parts[2]), int(parts[3])
+    now = utcnow().timestamp()
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if not now - lifetime <= signed_in <= now + CLOCK_SKEW:
+        return None
+    if int(user_id) > MAX_ROW_ID:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.active or fingerprint != session_fingerprint(user):
+    if (
+        user is None
+        or not user.active
+        or fingerprint != session_fingerprint(user)
+        or version != user.session_version
+    ):
         return None
-    return Moderator.from_row(user)
+    return Moderator.from_row(user, signed_in_at=datetime.fromtimestamp(signed_in, UTC))
 
 
 def requires(role: Role) -> Callable[[F], F]:
@@ -155,7 +188,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def init_auth(app: Flask, settings: Settings) -> None:
     """Bind Flask-Login, CSRFProtect and Flask-Limiter to ``app``; nothing connects yet."""
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    # Set, not setdefault: Flask's own default (31 days) is always present and would win.
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     app.config.setdefault("SESSION_COOKIE_SECURE", False)
     app.session_interface = _SessionInterface()
     # Behind N trusted reverse proxies, take the client address (login rate limit, audit)

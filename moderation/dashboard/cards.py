@@ -4,9 +4,10 @@ article link and the author's standing. Templates only lay these out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,11 +17,16 @@ from moderation.dashboard.highlight import Span, collect_spans, render
 from moderation.policy.loader import PolicySet
 from moderation.scoring.types import CATEGORIES
 from moderation.services.queue import QueueItem
+from moderation.services.review import REJECT_REASONS
 from moderation.tables import Author, Comment, CommentStatus
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreRow:
+    """One category's score against the thresholds that applied to this comment: the ones
+    its decision's reasons recorded, else those of the author tier the decision used (or
+    the site's defaults) in the current policy."""
+
     category: str
     score: float
     model: float | None
@@ -46,6 +52,8 @@ class Card:
     article_link: str | None
     active_strikes: float
     priority: float
+    tier: str | None = None  # the author tier whose thresholds applied, if any
+    default_reason: str = "other"  # the reject reason preselected on the card
 
     @property
     def held(self) -> bool:
@@ -85,6 +93,25 @@ _STANDING = {
 }
 
 
+TIER_WORDS = {"new_authors": "new-author", "trusted_authors": "trusted-author"}
+
+
+def format_moment(value: object) -> str:
+    """A datetime or ISO 8601 string as ``2026-11-01 12:00 UTC`` (minutes are enough for a
+    moderator); anything else as it is."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
 def describe_reason(reason: Mapping[str, Any]) -> str:
     """One reason of a decision, in words (plain text; escaped when rendered)."""
     code = str(reason.get("code", "?"))
@@ -95,17 +122,82 @@ def describe_reason(reason: Mapping[str, Any]) -> str:
         if isinstance(score, int | float) and isinstance(threshold, int | float):
             text += f" {score:.2f} ≥ {threshold:.2f}"
         source = reason.get("source")
+        notes = []
         if source == "rules" and reason.get("term"):
-            text += f' (rule "{reason["term"]}", {reason.get("severity", "?")})'
+            notes.append(f'rule "{reason["term"]}", {reason.get("severity", "?")}')
         elif source == "links" and reason.get("term"):
-            text += f" ({reason['term']})"
+            notes.append(str(reason["term"]))
         elif source:
-            text += f" ({source})"
+            notes.append(str(source))
+        tier = reason.get("tier")
+        if tier:
+            notes.append(f"{TIER_WORDS.get(str(tier), str(tier))} threshold")
+        if notes:
+            text += f" ({'; '.join(notes)})"
         return text
     text = f"{outcome}: {_STANDING.get(code, code)}"
     if reason.get("until"):
-        text += f" until {reason['until']}"
+        text += f" until {format_moment(reason['until'])}"
     return text
+
+
+def readable(value: object) -> str:
+    """An audit detail's value in words: reasons described, timestamps to the minute,
+    mappings as ``key: value`` and lists joined — never a Python repr."""
+    if isinstance(value, Mapping):
+        if "code" in value and "outcome" in value:
+            return describe_reason(value)
+        return ", ".join(f"{k}: {readable(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list | tuple):
+        return "; ".join(readable(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        return format_moment(value)
+    if isinstance(value, datetime):
+        return format_moment(value)
+    return str(value)
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def readable_details(details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """An audit entry's details as (key, value in words), absent values left out."""
+    return [(str(k), readable(v)) for k, v in (details or {}).items() if v is not None]
+
+
+def _applied_thresholds(
+    category: str, reasons: Sequence[Mapping[str, Any]], hold: float, reject: float
+) -> tuple[float, float]:
+    for reason in reasons:
+        threshold = reason.get("threshold")
+        if reason.get("category") != category or not isinstance(threshold, int | float):
+            continue
+        if reason.get("outcome") == "reject":
+            reject = float(threshold)
+        elif reason.get("outcome") == "hold":
+            hold = float(threshold)
+    return hold, reject
+
+
+def _default_reason(scores: Mapping[str, float], reasons: Sequence[Mapping[str, Any]]) -> str:
+    """The reject reason to preselect: the category the decision named with the worst
+    outcome and highest score, else the highest-scoring category, else ``other``."""
+    rank = {"reject": 2, "hold": 1}
+    named = [
+        (rank.get(str(r.get("outcome")), 0), float(r.get("score") or 0.0), str(r["category"]))
+        for r in reasons
+        if r.get("category") in REJECT_REASONS
+    ]
+    if named:
+        return max(named)[2]
+    scored = [(float(v), str(k)) for k, v in scores.items() if k in REJECT_REASONS]
+    if scored and max(scored)[0] > 0:
+        return max(scored)[1]
+    return "other"
 
 
 def build_card(item: QueueItem, policies: PolicySet) -> Card:
@@ -113,18 +205,24 @@ def build_card(item: QueueItem, policies: PolicySet) -> Card:
     policy = policies.for_site(comment.site.name)
     scores = comment.scores or {}
     model = comment.model_scores or {}
-    rows = [
-        ScoreRow(
-            category=str(category),
-            score=float(scores.get(category, 0.0)),
-            model=float(model[category]) if category in model else None,
-            hold=policy.categories[category].hold,
-            reject=policy.categories[category].reject,
+    raw_reasons = [r for r in comment.reasons or [] if isinstance(r, Mapping)]
+    tier_key = next((str(r["tier"]) for r in raw_reasons if r.get("tier") in TIER_WORDS), None)
+    tier = getattr(policy.authors, tier_key) if tier_key else None
+    rows = []
+    for category in CATEGORIES:
+        limits = policy.thresholds(category, tier)
+        hold, reject = _applied_thresholds(str(category), raw_reasons, limits.hold, limits.reject)
+        rows.append(
+            ScoreRow(
+                category=str(category),
+                score=float(scores.get(category, 0.0)),
+                model=float(model[category]) if category in model else None,
+                hold=hold,
+                reject=reject,
+            )
         )
-        for category in CATEGORIES
-    ]
     spans = collect_spans(comment.text, comment.matches or [], comment.explanations or [])
-    reasons = [describe_reason(r) for r in comment.reasons or [] if isinstance(r, Mapping)]
+    reasons = [describe_reason(r) for r in raw_reasons]
     return Card(
         comment=comment,
         author=comment.author,
@@ -136,6 +234,8 @@ def build_card(item: QueueItem, policies: PolicySet) -> Card:
         article_link=safe_link(comment.article_url),
         active_strikes=item.active_strikes,
         priority=item.priority,
+        tier=TIER_WORDS.get(tier_key) if tier_key else None,
+        default_reason=_default_reason(scores, raw_reasons),
     )
 
 

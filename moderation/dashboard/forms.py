@@ -44,6 +44,9 @@ Reason = Annotated[str, _one_of(REJECT_REASONS)]
 Status = Annotated[str, _one_of(CommentStatus.ALL)]
 RoleName = Annotated[str, _one_of(ROLES)]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+# The comment version a card showed (see ``Comment.version``); absent from forms rendered
+# before versions existed, which then act on the comment as it is.
+Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class FormError(ValueError):
@@ -72,12 +75,18 @@ class Input(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'form'}: "
-                f"{err['msg'].removeprefix('Value error, ')}"
-                for err in exc.errors()
-            )
-            raise FormError(problems) from None
+            raise FormError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """The errors in words for the page: a field's name before its problem; a problem of the
+    whole form (a model validator's) as its own sentence, capitalised."""
+    parts = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {message}" if loc else message[:1].upper() + message[1:])
+    return "; ".join(parts)
 
 
 # --- review actions --------------------------------------------------------------------
@@ -86,10 +95,12 @@ class Input(BaseModel):
 class ApproveInput(Input):
     note: Annotated[str, Field(max_length=2000)] | None = None
     next: Annotated[str, Field(max_length=2000)] | None = None
+    version: Version | None = None
 
 
 class RejectInput(Input):
     reason: Reason
+    version: Version | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     sanction: Sanction | None = None
     days: Days | None = None
@@ -102,20 +113,36 @@ class RejectInput(Input):
         return self
 
 
+SEEN_PATTERN = r"^[0-9]{1,18}:[0-9]{1,10}$"
+MAX_BULK = 200
+
+
 class BulkInput(Input):
     action: Literal["approve", "reject"]
-    ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    ids: list[int] = []
+    # "<comment id>:<version>" for every card on the page (the versions the moderator saw).
+    seen: Annotated[list[Annotated[str, Field(pattern=SEEN_PATTERN)]], Field(max_length=1000)] = []
     reason: Reason | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     next: Annotated[str, Field(max_length=2000)] | None = None
 
-    @field_validator("ids", mode="before")
+    @field_validator("ids", "seen", mode="before")
     @classmethod
     def _drop_blank_ids(cls, value: Any) -> Any:
         return [v for v in value if v] if isinstance(value, list) else value
 
+    @property
+    def seen_versions(self) -> dict[int, int]:
+        pairs = (entry.partition(":") for entry in self.seen)
+        return {int(comment_id): int(version) for comment_id, _, version in pairs}
+
     @_model_validator(mode="after")
     def _reason_for_reject(self) -> Self:
+        # Said as a sentence, not as pydantic's "ids: List should have at least 1 item".
+        if not self.ids:
+            raise ValueError("select at least one comment")
+        if len(self.ids) > MAX_BULK:
+            raise ValueError(f"select at most {MAX_BULK} comments at once")
         if self.action == "reject" and self.reason is None:
             raise ValueError("choose a reason to reject the selected comments")
         return self

@@ -60,6 +60,7 @@ def approve(comment_id: int) -> ResponseReturnValue:
             policies=state.policies(),
             note=form.note,
             now=utcnow(),
+            seen_version=form.version,
         ),
         done=f"Approved: published; {notice}.",
         next_url=form.next,
@@ -87,6 +88,7 @@ def reject(comment_id: int) -> ResponseReturnValue:
             sanction=form.sanction,
             days=form.days,
             now=utcnow(),
+            seen_version=form.version,
         ),
         done=done + ".",
         next_url=form.next,
@@ -103,12 +105,20 @@ def bulk() -> ResponseReturnValue:
         return back(request.form.get("next"))
     actor, policies, now = current_moderator().actor, state.policies(), utcnow()
     if form.action == "approve":
-        result = queue_service.bulk_approve(form.ids, actor=actor, policies=policies, now=now)
+        result = queue_service.bulk_approve(
+            form.ids, actor=actor, policies=policies, now=now, seen=form.seen_versions
+        )
         verb = "approved"
     else:
         assert form.reason is not None  # the form's validator requires it
         result = queue_service.bulk_reject(
-            form.ids, reason=form.reason, note=form.note, actor=actor, policies=policies, now=now
+            form.ids,
+            reason=form.reason,
+            note=form.note,
+            actor=actor,
+            policies=policies,
+            now=now,
+            seen=form.seen_versions,
         )
         verb = "rejected"
     if result.done:

@@ -43,7 +43,7 @@ def login() -> ResponseReturnValue:
     if result.user is None:
         return render_template("dashboard/login.html", next_url=next_url, error=LOGIN_FAILED), 401
     session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    login_user(Moderator.from_row(result.user))
+    login_user(Moderator.from_row(result.user, signed_in_at=utcnow()))
     session.permanent = True
     return redirect(next_url or url_for("dashboard.queue"))
 

@@ -1,22 +1,35 @@
 """Policy backtest: replay past comments through the current and a candidate policy. Pure.
 
 Both policies see the same comments in the same order, with the same stored classifier
-scores and rule matches, and each keeps its own simulated author records (strikes, ladder),
-starting from a clean slate at the beginning of the window. The report compares the two:
-decisions that flip and the categories that flipped them, authors whose final standing
-differs, and the review-queue size each implies. Moderator actions are not replayed.
+scores and rule matches, and each keeps its own simulated author records (strikes, ladder).
+Each author starts from their real standing at the beginning of the window when the caller
+knows it (:class:`AuthorSeed`: earlier comments, published count, active strikes, status),
+so an author with a long history is not replayed as a newcomer under the new-author tier;
+an author without a seed starts as new. The report compares the two policies: decisions
+that flip and the categories that flipped them, authors whose final standing differs, the
+review-queue size each implies, which threshold tier decided how many comments, and how
+many decisions a tier's own thresholds kept from seeing a changed default threshold.
+Moderator actions are not replayed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from moderation.policy.decide import AuthorContext, AuthorStatus, Decision, Outcome, decide
+from moderation.policy.decide import (
+    AuthorContext,
+    AuthorStatus,
+    Decision,
+    Outcome,
+    author_tier,
+    decide,
+    tier_label,
+)
 from moderation.policy.ladder import next_status
-from moderation.policy.schema import Policy
+from moderation.policy.schema import AuthorTier, Policy
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult
 
 
@@ -31,6 +44,23 @@ class Record:
     matches: tuple[Match, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorSeed:
+    """An author's standing when the replay window opens: comments and published comments
+    before it, strikes still active then (expiry, weight), and their status (a status a
+    moderator set stays until the end of the replay; one the ladder set can lapse)."""
+
+    comments: int = 0
+    published: int = 0
+    strikes: tuple[tuple[datetime, float], ...] = ()
+    status: AuthorStatus = AuthorStatus.ACTIVE
+    until: datetime | None = None
+    by_moderator: bool = False
+
+
+TIER_DEFAULT, TIER_NEW, TIER_TRUSTED = "default", "new_authors", "trusted_authors"
+
+
 @dataclass
 class _Author:
     status: AuthorStatus = AuthorStatus.ACTIVE
@@ -38,22 +68,45 @@ class _Author:
     comments: int = 0
     published: int = 0
     strikes: list[tuple[datetime, float]] = field(default_factory=list)
+    by_moderator: bool = False
+
+    @classmethod
+    def seeded(cls, seed: AuthorSeed | None) -> _Author:
+        if seed is None:
+            return cls()
+        return cls(
+            seed.status,
+            seed.until,
+            seed.comments,
+            seed.published,
+            list(seed.strikes),
+            seed.by_moderator,
+        )
 
     def active(self, now: datetime) -> float:
         return sum(w for expires, w in self.strikes if expires > now)
 
 
+def _tier_name(policy: Policy, tier: AuthorTier | None) -> str:
+    return tier_label(policy, tier) or TIER_DEFAULT
+
+
 class _Replay:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, seeds: Mapping[str, AuthorSeed]) -> None:
         self.policy = policy
+        self.seeds = seeds
         self.authors: dict[str, _Author] = {}
+        self.last_tier = TIER_DEFAULT
+        self.last_tier_categories: frozenset[Category] = frozenset()
 
     def decide(self, record: Record) -> Decision:
         now = record.received_at
-        author = self.authors.setdefault(record.author, _Author())
+        author = self.authors.get(record.author)
+        if author is None:
+            author = self.authors[record.author] = _Author.seeded(self.seeds.get(record.author))
         rules = self.policy.authors
         lapse = next_status(
-            status=author.status, until=author.until, set_by_moderator=False,
+            status=author.status, until=author.until, set_by_moderator=author.by_moderator,
             active_strikes=author.active(now), new_strike=None, rules=rules, now=now,
         )  # fmt: skip
         if lapse is not None:
@@ -66,6 +119,9 @@ class _Replay:
             active_strikes=author.active(now),
         )
         result = ScoreResult(scores=record.scores, matches=record.matches)
+        tier = author_tier(self.policy, context)
+        self.last_tier = _tier_name(self.policy, tier)
+        self.last_tier_categories = frozenset(tier.categories) if tier is not None else frozenset()
         decision = decide(result, self.policy, author=context, now=now)
         author.comments += 1
         author.published += decision.outcome is Outcome.PUBLISH
@@ -73,7 +129,7 @@ class _Replay:
             expires = now + timedelta(days=rules.strike_window_days)
             author.strikes.append((expires, decision.strike.weight))
             change = next_status(
-                status=author.status, until=author.until, set_by_moderator=False,
+                status=author.status, until=author.until, set_by_moderator=author.by_moderator,
                 active_strikes=author.active(now), new_strike=decision.strike, rules=rules,
                 now=now,
             )  # fmt: skip
@@ -115,6 +171,14 @@ class Report:
     outcomes_candidate: Counter[str]
     sanctioned: tuple[AuthorChange, ...]
     released: tuple[AuthorChange, ...]
+    # How many comments each threshold tier decided, under the current and the candidate.
+    tiers_current: Counter[str] = field(default_factory=Counter)
+    tiers_candidate: Counter[str] = field(default_factory=Counter)
+    # "<tier>.<category>" -> decisions where the candidate changes that category's default
+    # thresholds but the tier's own thresholds applied, so the change could not show.
+    masked: Counter[str] = field(default_factory=Counter)
+    seeded_authors: int = 0
+    authors: int = 0
 
     @property
     def queue_current(self) -> int:
@@ -138,19 +202,37 @@ def _flipped_categories(a: Decision, b: Decision) -> tuple[Category, ...]:
     return changed
 
 
-def simulate(records: Iterable[Record], current: Policy, candidate: Policy) -> Report:
-    """Replay ``records`` (any order; sorted by time here) through both policies."""
+def simulate(
+    records: Iterable[Record],
+    current: Policy,
+    candidate: Policy,
+    authors: Mapping[str, AuthorSeed] | None = None,
+) -> Report:
+    """Replay ``records`` (any order; sorted by time here) through both policies.
+
+    ``authors`` gives the standing of authors (by :attr:`Record.author`) when the window
+    opens; authors not in it start as new.
+    """
+    seeds = authors or {}
     ordered = sorted(records, key=lambda r: r.received_at)
-    now_replay, cand_replay = _Replay(current), _Replay(candidate)
+    now_replay, cand_replay = _Replay(current, seeds), _Replay(candidate, seeds)
+    changed_defaults = {c for c in CATEGORIES if current.categories[c] != candidate.categories[c]}
     flips: list[Flip] = []
     by_category: dict[str, Counter[str]] = {}
     outcomes_now: Counter[str] = Counter()
     outcomes_cand: Counter[str] = Counter()
+    tiers_now: Counter[str] = Counter()
+    tiers_cand: Counter[str] = Counter()
+    masked: Counter[str] = Counter()
     for record in ordered:
         a = now_replay.decide(record)
         b = cand_replay.decide(record)
         outcomes_now[a.outcome.value] += 1
         outcomes_cand[b.outcome.value] += 1
+        tiers_now[now_replay.last_tier] += 1
+        tiers_cand[cand_replay.last_tier] += 1
+        for hidden in sorted(changed_defaults & cand_replay.last_tier_categories):
+            masked[f"{cand_replay.last_tier}.{hidden}"] += 1
         if a.outcome is b.outcome:
             continue
         categories = _flipped_categories(a, b)
@@ -177,4 +259,9 @@ def simulate(records: Iterable[Record], current: Policy, candidate: Policy) -> R
         outcomes_candidate=outcomes_cand,
         sanctioned=tuple(sanctioned),
         released=tuple(released),
+        tiers_current=tiers_now,
+        tiers_candidate=tiers_cand,
+        masked=masked,
+        seeded_authors=sum(1 for a in now_replay.authors if a in seeds),
+        authors=len(now_replay.authors),
     )

@@ -94,6 +94,9 @@ class Reason:
     term: str | None = None
     severity: Severity | None = None
     until: datetime | None = None
+    # The author tier whose thresholds applied ("new_authors", "trusted_authors"); None for
+    # the policy's default thresholds.
+    tier: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "outcome": str(self.outcome)}
@@ -111,6 +114,8 @@ class Reason:
             out["severity"] = str(self.severity)
         if self.until is not None:
             out["until"] = self.until.isoformat()
+        if self.tier is not None:
+            out["tier"] = self.tier
         return out
 
 
@@ -186,6 +191,13 @@ def author_tier(policy: Policy, author: AuthorContext | None) -> AuthorTier | No
     return None
 
 
+def tier_label(policy: Policy, tier: AuthorTier | None) -> str | None:
+    """``new_authors`` / ``trusted_authors`` (the policy keys), or None for the defaults."""
+    if tier is None:
+        return None
+    return "new_authors" if tier is policy.authors.new_authors else "trusted_authors"
+
+
 def _author_reason(author: AuthorContext | None, now: datetime) -> Reason | None:
     if author is None:
         return None
@@ -208,6 +220,7 @@ def decide(
 ) -> Decision:
     """Decide one comment. ``author=None`` decides on content alone (offline scoring)."""
     tier = author_tier(policy, author)
+    tier_name = tier_label(policy, tier)
     drivers = _drivers(result, policy)
     scores = {c: round(d.score, 6) for c, d in drivers.items()}
     reasons: list[Reason] = []
@@ -233,6 +246,7 @@ def decide(
                 source=driver.source,
                 term=driver.term,
                 severity=driver.severity,
+                tier=tier_name if category in (tier.categories if tier else {}) else None,
             )
         )
         outcome = max(outcome, level, key=lambda o: o.rank)

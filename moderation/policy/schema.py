@@ -184,6 +184,28 @@ class Policy(_Strict):
             raise ValueError(f"missing {', '.join(missing)}")
         return value
 
+    @model_validator(mode="after")
+    def _criticism_cap_publishes(self) -> Self:
+        """A capped criticism score at or above an attack hold threshold would hold the
+        very comments the cap protects (for new authors, say): refuse that policy."""
+        cap = self.criticism.max_attack
+        if cap >= 1.0:
+            return self  # no cap
+        holds = {"categories": self.categories[Category.ATTACK].hold}
+        for name, tier in (
+            ("authors.new_authors", self.authors.new_authors),
+            ("authors.trusted_authors", self.authors.trusted_authors),
+        ):
+            if Category.ATTACK in tier.categories:
+                holds[name] = tier.categories[Category.ATTACK].hold
+        for where, hold in holds.items():
+            if cap >= hold:
+                raise ValueError(
+                    f"criticism.max_attack ({cap:g}) must be below the attack hold threshold "
+                    f"of {where} ({hold:g}), or protected criticism is held"
+                )
+        return self
+
     @functools.cached_property
     def version(self) -> str:
         """Content hash: two files that validate to the same policy share a version."""

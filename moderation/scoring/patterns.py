@@ -26,6 +26,12 @@ CRITICISM = "impersonal-criticism"
 SIGNAL = "spam-signal"
 SIGNALS = "spam-signals"  # two or more different spam signals (a link counts as one)
 _SECOND_PERSON = re.compile(r"\b(?:you|your|yours|you're|youre|yourself|u|ur|ya)\b")
+# A sentence: text up to a terminator that ends it (followed by a space or the end), so
+# "3.5" and "e.g." inside a sentence do not split it. Linear: one pass, no backtracking.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+# The vocabulary of harsh words (patterns.yaml ``vocab.harsh``): a sentence that uses one
+# while addressing the reader insults the reader.
+HARSH_VOCABULARY = "harsh"
 _VOCAB_REF = re.compile(r"\{([a-z_]\w*)\}")
 _KEYS = {"name", "category", "severity", "about", "regex"}
 
@@ -41,8 +47,11 @@ class Pattern:
 class PatternFilter:
     """Compiled phrase patterns. Build with :meth:`from_config`; call :meth:`find`."""
 
-    def __init__(self, patterns: Sequence[Pattern], fingerprint: str) -> None:
+    def __init__(
+        self, patterns: Sequence[Pattern], fingerprint: str, harsh: re.Pattern[str] | None = None
+    ) -> None:
         self.patterns = tuple(patterns)
+        self._harsh = harsh
         self.version = f"patterns-1.0+{fingerprint}"
         self._criticism = [p for p in self.patterns if p.name == CRITICISM]
         self._acting = [p for p in self.patterns if p.name != CRITICISM]
@@ -58,16 +67,22 @@ class PatternFilter:
             raise RuleConfigError(f"{path}: file not found") from None
         except yaml.YAMLError as exc:
             raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
-        return cls(_compile(data, str(path)), hashlib.sha256(raw).hexdigest()[:8])
+        patterns = _compile(data, str(path))
+        harsh_words = _vocabulary(data, str(path)).get(HARSH_VOCABULARY)
+        harsh = re.compile(rf"\b{harsh_words}\b") if harsh_words else None
+        return cls(patterns, hashlib.sha256(raw).hexdigest()[:8], harsh)
 
     def find(self, normalized: Normalized, word_matches: Sequence[Match] = ()) -> list[Match]:
         """Matches of every pattern in ``normalized`` (offsets into the original text).
 
         Two or more different ``spam-signal`` hits (a link counts as one) add a moderate
         ``spam-signals`` match. The ``impersonal-criticism`` match is reported only when nothing
-        in the comment is
-        aimed at a person or rude in itself: no second person, no other pattern, and no
-        word-list term (``word_matches``) worse than mild ("idiotic" alone is blunt opinion).
+        in the comment is aimed at a person or rude in itself: no other pattern, no word-list
+        term (``word_matches``) worse than mild ("idiotic" alone is blunt opinion), and no
+        sentence that addresses the reader (second person) while using a harsh word or a
+        word-list term. Judged per sentence: "The plan is idiotic. Read the audit before
+        you defend it." keeps it (the second sentence is civil); "The plan is idiotic. You
+        are idiotic too." does not.
         """
         text = normalized.text
         found: list[Match] = []
@@ -94,7 +109,12 @@ class PatternFilter:
             for m in word_matches
         )
         acting = [m for m in found if m.severity is not Severity.NONE and m.term != SIGNAL]
-        if self._criticism and not acting and not rude and not _SECOND_PERSON.search(text):
+        if (
+            self._criticism
+            and not acting
+            and not rude
+            and not self._insults_the_reader(normalized, word_matches)
+        ):
             for pattern in self._criticism:
                 hit = pattern.regex.search(text)
                 if hit:
@@ -102,6 +122,25 @@ class PatternFilter:
                     found.append(Match(CRITICISM, pattern.category, pattern.severity, start, end))
         found.sort(key=lambda x: (x.start, x.end))
         return found
+
+    def _insults_the_reader(self, normalized: Normalized, word_matches: Sequence[Match]) -> bool:
+        """Some sentence addresses the reader and is harsh: it uses a harsh word, an
+        impersonal-criticism phrase, or a word-list term (other than spam)."""
+        text = normalized.text
+        for sentence in _SENTENCE.finditer(text):
+            if not _SECOND_PERSON.search(sentence.group()):
+                continue
+            if self._harsh is None or self._harsh.search(sentence.group()):
+                return True  # without the vocabulary, any second person loses the cap
+            if any(p.regex.search(sentence.group()) for p in self._criticism):
+                return True
+            start, end = normalized.original_span(sentence.start(), sentence.end())
+            if any(
+                m.category is not Category.SPAM and m.start < end and m.end > start
+                for m in word_matches
+            ):
+                return True
+        return False
 
 
 def _vocabulary(data: dict[str, Any], source: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, Literal, TypeVar
@@ -298,14 +298,30 @@ class BulkResult:
 
 
 def bulk_approve(
-    comment_ids: Sequence[int], *, actor: str, policies: PolicySet, now: datetime
+    comment_ids: Sequence[int],
+    *,
+    actor: str,
+    policies: PolicySet,
+    now: datetime,
+    seen: Mapping[int, int] | None = None,
 ) -> BulkResult:
     """Approve each comment in its own transaction; one that cannot be approved (already
-    decided by someone else, say) is reported and leaves the others alone."""
+    decided by someone else, say) is reported and leaves the others alone.
+
+    ``seen`` maps comment ids to the version the moderator saw: a comment changed since
+    then is reported as a conflict and left alone (see :func:`review.approve`).
+    """
     result = BulkResult()
+    seen = seen or {}
     for comment_id in dict.fromkeys(comment_ids):
         try:
-            review.approve(comment_id, actor=actor, policies=policies, now=now)
+            review.approve(
+                comment_id,
+                actor=actor,
+                policies=policies,
+                now=now,
+                seen_version=seen.get(comment_id),
+            )
         except review.ReviewError as exc:
             db.session.rollback()
             result.failed[comment_id] = str(exc)
@@ -322,12 +338,21 @@ def bulk_reject(
     actor: str,
     policies: PolicySet,
     now: datetime,
+    seen: Mapping[int, int] | None = None,
 ) -> BulkResult:
+    """Like :func:`bulk_approve`, rejecting each comment with ``reason``."""
     result = BulkResult()
+    seen = seen or {}
     for comment_id in dict.fromkeys(comment_ids):
         try:
             review.reject(
-                comment_id, actor=actor, policies=policies, reason=reason, note=note, now=now
+                comment_id,
+                actor=actor,
+                policies=policies,
+                reason=reason,
+                note=note,
+                now=now,
+                seen_version=seen.get(comment_id),
             )
         except review.ReviewError as exc:
             db.session.rollback()

@@ -32,6 +32,10 @@ class ReviewError(ValueError):
     """The action does not apply to this comment or author; the message says why."""
 
 
+class ConflictError(ReviewError):
+    """Someone else changed the comment since the actor saw it; nothing was done."""
+
+
 _STATUS_COUNTER = {
     CommentStatus.PUBLISHED: "published_count",
     CommentStatus.HELD: "held_count",
@@ -52,10 +56,55 @@ def _move_count(author: Author, old: str, new: str) -> None:
 
 def _lock_comment(comment_id: int) -> Comment:
     comment = db.session.execute(
-        sa.select(Comment).where(Comment.id == comment_id).with_for_update()
+        sa.select(Comment)
+        .where(Comment.id == comment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if comment is None:
         raise ReviewError(f"no comment {comment_id}")
+    return comment
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "an unknown time"
+
+
+def conflict_message(comment: Comment) -> str:
+    """What changed under the actor's feet, in words a moderator can act on."""
+    if comment.appeal_state == "pending":  # nobody has decided since the author appealed
+        return (
+            f"the comment changed while you looked at it: the author appealed at "
+            f"{_when(comment.appealed_at)}; it is now {comment.status}"
+        )
+    return (
+        f"already decided by {comment.decided_by or 'someone else'} at "
+        f"{_when(comment.decided_at)}: the comment is now {comment.status}"
+    )
+
+
+def _claim(comment_id: int, seen_version: int | None) -> Comment:
+    """Lock the comment and move its version on, if it is still the one the actor saw.
+
+    ``seen_version`` is the version shown to the actor (the dashboard's form carries it);
+    None means "as it is now". The guard is a compare-and-set
+    (``UPDATE … WHERE id = ? AND version = ?``), done before anything else changes, so the
+    loser of a race raises :class:`ConflictError` having written, audited and emitted
+    nothing.
+    """
+    comment = _lock_comment(comment_id)
+    expected = comment.version if seen_version is None else seen_version
+    claimed = db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment_id, Comment.version == expected)
+        .values(version=Comment.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        message = conflict_message(_lock_comment(comment_id))
+        db.session.rollback()
+        raise ConflictError(message)
+    db.session.refresh(comment, ["version"])
     return comment
 
 
@@ -169,10 +218,19 @@ def _change_outcome(
 
 
 def approve(
-    comment_id: int, *, actor: str, policies: PolicySet, note: str | None = None, now: datetime
+    comment_id: int,
+    *,
+    actor: str,
+    policies: PolicySet,
+    note: str | None = None,
+    now: datetime,
+    seen_version: int | None = None,
 ) -> Comment:
-    """Publish a held (or previously rejected) comment; overturning removes its strike."""
-    comment = _lock_comment(comment_id)
+    """Publish a held (or previously rejected) comment; overturning removes its strike.
+
+    Raises :class:`ConflictError` when the comment is no longer at ``seen_version``.
+    """
+    comment = _claim(comment_id, seen_version)
     if comment.status == CommentStatus.PENDING:
         raise ReviewError("the comment has not been scored yet")
     if comment.status == CommentStatus.PUBLISHED:
@@ -200,11 +258,15 @@ def reject(
     sanction: Sanction | None = None,
     days: float | None = None,
     now: datetime,
+    seen_version: int | None = None,
 ) -> Comment:
-    """Reject a comment (a strike for its author) and optionally sanction the author."""
+    """Reject a comment (a strike for its author) and optionally sanction the author.
+
+    Raises :class:`ConflictError` when the comment is no longer at ``seen_version``.
+    """
     if reason not in REJECT_REASONS:
         raise ReviewError(f"unknown reason {reason!r}; use one of {', '.join(REJECT_REASONS)}")
-    comment = _lock_comment(comment_id)
+    comment = _claim(comment_id, seen_version)
     if comment.status == CommentStatus.PENDING:
         raise ReviewError("the comment has not been scored yet")
     policy = policies.for_site(comment.site.name)
@@ -334,7 +396,12 @@ def add_note(author_id: int, *, actor: str, text: str, now: datetime) -> AuthorN
 
 
 def appeal(comment: Comment, *, message: str | None, now: datetime) -> Comment:
-    """Put a rejected comment back in the review queue, marked as appealed. Once only."""
+    """Put a rejected comment back in the review queue, marked as appealed. Once only.
+
+    Guarded like a moderator's action: if a moderator changes the comment between the
+    caller's read and this write, :class:`ConflictError` is raised and nothing is written.
+    """
+    comment = _claim(comment.id, comment.version)
     if comment.appeal_state is not None:
         raise ReviewError("this comment has already been appealed")
     if comment.status != CommentStatus.REJECTED:

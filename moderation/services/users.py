@@ -136,8 +136,16 @@ def unlock(user: User, *, actor: str, now: datetime) -> None:
     db.session.commit()
 
 
+def end_sessions(user: User) -> None:
+    """Invalidate every dashboard session of ``user`` (the caller commits)."""
+    user.session_version = User.session_version + 1
+
+
 def set_password(user: User, password: str, *, actor: str, now: datetime) -> None:
+    """Also ends every session of the user (the password fingerprint and the session
+    version both change)."""
     user.password_hash = hash_password(password)
+    end_sessions(user)
     user.failed_logins = 0
     user.locked_until = None
     _audit(actor, "user.password_changed", user, now)
@@ -245,6 +253,9 @@ def authenticate(
 
 
 def record_logout(user: User, *, now: datetime) -> None:
+    """Sign-out ends every session of the user, not just the one that asked: a cookie
+    captured earlier (or open in another browser) stops working too."""
+    end_sessions(user)
     audit.record(
         actor_name(user.username),
         "auth.logout",

@@ -290,3 +290,78 @@ def test_untrusted_text_is_shown_as_text_and_never_runs(
     page.goto(f"{stack.base_url}/dashboard/authors/{author_ids[0]}")
     assert page.locator(".note-text").inner_text() in PAYLOADS.values()
     assert page.problems == []
+
+
+DENSE_TEXTS = [
+    "This budget is a joke and the councillors are clowns.",
+    "The mayor is a dunce when it comes to traffic, honestly. Has anyone on the council "
+    "ever tried to cross Main Street at five o'clock?",
+    "Who wrote this drivel? The dimwit planning office, apparently.",
+    "Typical. They raise the parking fees again and call it a climate plan, while the buses "
+    "still stop running at nine. Nobody in that building takes the bus.",
+    "You people will believe anything the paper prints.",
+]
+
+
+def test_cards_are_dense_and_r_preselects_the_top_category(
+    browser_stack: BrowserStack, moderator: str, page: Any
+) -> None:
+    """25 typical held comments fit in well under 200 px each (a layout measure, not a
+    time); the details fold away; "r" opens the reject form on the card's top category."""
+    stack = browser_stack
+    ids = []
+    for n in range(25):
+        text = DENSE_TEXTS[n % len(DENSE_TEXTS)]
+        fourth = list(re.finditer(r"\w+", text))[3]
+        word, start = fourth.group(), fourth.start()
+        category = "threat" if n % 5 == 4 else "attack"
+        ids.append(
+            add_comment(
+                stack.app,
+                f"dense-{n}",
+                text,
+                author=f"dense-{n % 7}",
+                author_name=f"Reader {n % 7}",
+                article_id=f"budget-{n % 3}",
+                article_title="Council passes the 2027 budget",
+                risk=0.55 + n / 100,
+                matches=[{"term": word, "category": category, "severity": "mild",
+                          "start": start, "end": start + len(word)}],
+                explanations=[{"category": category, "start": start, "end": start + len(word),
+                               "weight": 1.2, "feature": word}],
+                reasons=[{"code": "category_score", "outcome": "hold", "category": category,
+                          "score": 0.55 + n / 100, "threshold": 0.4, "source": "model",
+                          "tier": "new_authors"}],
+                scores={"profanity": 0.05, "attack": 0.3, "threat": 0.0, "hate": 0.02,
+                        "spam": 0.0, category: 0.55 + n / 100},
+            )
+        )  # fmt: skip
+    sign_in(page, stack.base_url, moderator)
+    page.goto(f"{stack.base_url}/dashboard/?sort=risk")
+    cards = page.locator("[data-card]")
+    assert cards.count() == 25
+    heights = cards.evaluate_all("cards => cards.map(c => c.getBoundingClientRect().height)")
+    total = page.locator("[data-cards]").evaluate("el => el.getBoundingClientRect().height")
+    print(f"25 cards: {total:.0f} px in all, tallest {max(heights):.0f} px")
+    assert total < 25 * 200
+    assert max(heights) < 200
+    # the score table and evidence list are there, folded away
+    first = cards.first
+    assert first.locator("details.more table.scores").count() == 1
+    assert not first.locator("table.scores").is_visible()
+    page.screenshot(path=str(screenshot_path("queue-dense.png")), full_page=False)
+
+    # "r" on a threat card opens the reject form with "threat" chosen
+    threat_pk = ids[24]  # highest risk: first in the queue, and a threat
+    assert first.get_attribute("id") == f"comment-{threat_pk}"
+    first.focus()
+    page.keyboard.press("r")
+    reason = page.locator(f"#comment-{threat_pk} [data-reason]")
+    assert reason.is_visible()
+    assert reason.evaluate("el => el.value") == "threat"
+    page.keyboard.press("Escape")
+    second = cards.nth(1)
+    second.focus()
+    page.keyboard.press("r")
+    assert second.locator("[data-reason]").evaluate("el => el.value") == "attack"
+    assert page.problems == []

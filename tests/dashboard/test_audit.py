@@ -74,3 +74,39 @@ def test_csv_export_streams_and_neutralises_formulas(app: Flask, as_moderator: F
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     filtered = as_moderator.get("/dashboard/audit.csv?actor=policy").get_data(as_text=True)
     assert len(list(csv.reader(io.StringIO(filtered)))) == 2
+
+
+def test_details_read_as_words_not_python_dumps(app: Flask, as_moderator: FlaskClient) -> None:
+    reason = {
+        "code": "category_score",
+        "outcome": "hold",
+        "category": "attack",
+        "score": 0.6234,
+        "threshold": 0.5,
+        "source": "model",
+    }
+    record(app, "policy", "comment.decided", decision="hold", reasons=[reason])
+    record(
+        app,
+        "policy",
+        "author.suspended",
+        until="2026-11-08T12:00:00.123456+00:00",
+        reason="3 active strikes reached the ladder step at 3",
+        comment_id=None,
+    )
+    html = as_moderator.get("/dashboard/audit").text
+    assert "hold: attack 0.62 ≥ 0.50 (model)" in html
+    assert "2026-11-08 12:00 UTC" in html
+    assert '<span class="k">decision:</span> hold' in html
+    for dump in ("{&#39;", "[{", "&#39;code&#39;", ".123456", "None"):
+        assert dump not in html, dump
+
+
+def test_readable_values() -> None:
+    from moderation.dashboard.cards import readable, readable_details
+
+    assert readable({"a": 1, "b": None, "c": [1.5, True]}) == "a: 1, c: 1.5; yes"
+    assert readable([]) == "none"
+    assert readable("2026-11-08T12:00:59.999999+01:00") == "2026-11-08 11:00 UTC"
+    assert readable("not a time") == "not a time"
+    assert readable_details({"x": None, "y": "z"}) == [("y", "z")]

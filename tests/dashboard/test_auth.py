@@ -267,3 +267,78 @@ def test_next_parameter_stays_on_this_site(client: FlaskClient, moderator: str) 
 )
 def test_safe_next_refuses_other_hosts(target: str) -> None:
     assert safe_next(target) is None
+
+
+def test_sessions_last_the_documented_twelve_hours(app: Flask, client: FlaskClient) -> None:
+    assert app.permanent_session_lifetime == timedelta(hours=12)
+
+
+def test_a_cookie_captured_before_logout_no_longer_opens_admin_pages(
+    app: Flask, client: FlaskClient, admin: str
+) -> None:
+    login(client, admin)
+    page = client.get("/dashboard/admin/users")
+    assert page.status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    captured = cookie.value
+    other_browser = app.test_client()
+    other_browser.set_cookie("session", captured)
+    assert other_browser.get("/dashboard/admin/users").status_code == 200
+    client.post("/dashboard/logout", data={"csrf_token": csrf_from(page.text)})
+    replay = app.test_client()
+    replay.set_cookie("session", captured)
+    response = replay.get("/dashboard/admin/users")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/dashboard/login")
+    # logging out ends every session of the user, the other browser's too
+    assert other_browser.get("/dashboard/").status_code == 302
+    # and signing in again works
+    assert login(client, admin).status_code == 302
+    assert client.get("/dashboard/admin/users").status_code == 200
+
+
+def test_a_session_older_than_the_lifetime_is_refused_however_active(
+    app: Flask, client: FlaskClient, moderator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moderation.dashboard import auth
+
+    start = utcnow()
+    clock = {"now": start}
+    monkeypatch.setattr(auth, "utcnow", lambda: clock["now"])
+    login(client, moderator)
+    for hours in (1, 6, 11.9):  # in use all along: the lifetime does not slide
+        clock["now"] = start + timedelta(hours=hours)
+        assert client.get("/dashboard/").status_code == 200, hours
+    clock["now"] = start + timedelta(hours=12, minutes=1)
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/dashboard/login")
+
+
+def test_password_change_kills_a_session_copied_elsewhere(
+    app: Flask, client: FlaskClient, moderator: str
+) -> None:
+    login(client, moderator)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("session", cookie.value)
+    assert copy.get("/dashboard/").status_code == 200
+    with app.app_context():
+        users.set_password(
+            users.require_user(moderator), "a brand new passphrase", actor="test", now=utcnow()
+        )
+    assert copy.get("/dashboard/").status_code == 302
+    assert client.get("/dashboard/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["1", "1:abc", "1:abc:0", "x:abc:0:1", "99999999999999999999:abc:0:1", "1:abc:0:99999999999"],
+)
+def test_malformed_session_ids_sign_nobody_in(app: Flask, forged: str) -> None:
+    from moderation.dashboard.auth import load_moderator
+
+    with app.test_request_context():
+        assert load_moderator(forged) is None

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from moderation.extensions import db
 from moderation.tables import AuditEntry, Author, Event, Strike, utcnow
-from tests.dashboard.seed import add_comment, audit_actions, comment_row, token
+from tests.dashboard.seed import add_comment, audit_actions, comment_row, csrf_from, token
 
 TEXT = "Honestly you are a jackass and a moron."
 MATCHES = [
@@ -246,3 +246,167 @@ def test_empty_queue(as_moderator: FlaskClient) -> None:
     page = as_moderator.get("/dashboard/")
     assert page.status_code == 200
     assert "The queue is empty" in page.text
+
+
+def _shown_versions(html: str) -> dict[int, str]:
+    """What each card's bulk selection says the moderator saw (``id:version``)."""
+    return {int(i): v for i, v in re.findall(r'name="seen" value="(\d+):(\d+)"', html)}
+
+
+def _comment_events(app: Flask) -> list[tuple[str, int | None]]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Event.type, Event.comment_id)
+            .where(Event.type.startswith("comment."))
+            .order_by(Event.seq)
+        )
+        return [(t, c) for t, c in rows]
+
+
+def test_a_second_moderator_acting_on_what_they_saw_is_told_and_changes_nothing(
+    app: Flask, client: FlaskClient, moderator: str
+) -> None:
+    """Ann and Bo open the queue on the same comment; Ann approves, then Bo rejects from the
+    card he still has: Bo's reject is refused with who decided and when, and the site hears
+    of one decision only."""
+    from tests.dashboard.seed import login, make_user
+
+    comment_id = add_comment(app, "c1", TEXT)
+    make_user(app, "bo")
+    bo = app.test_client()
+    assert login(client, moderator).status_code == 302
+    assert login(bo, "bo").status_code == 302
+    ann_page, bo_page = client.get("/dashboard/").text, bo.get("/dashboard/").text
+    ann_saw = _shown_versions(ann_page).get(comment_id, "0")
+    bo_saw = _shown_versions(bo_page).get(comment_id, "0")
+    approved = client.post(
+        f"/dashboard/comments/{comment_id}/approve",
+        data={"csrf_token": csrf_from(ann_page), "version": ann_saw},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert approved.status_code == 200
+    refused = bo.post(
+        f"/dashboard/comments/{comment_id}/reject",
+        data={"csrf_token": csrf_from(bo_page), "reason": "attack", "version": bo_saw},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert refused.status_code == 409
+    assert "already decided by moderator:ann at " in refused.text
+    assert comment_row(app, comment_id).status == "published"
+    assert _comment_events(app) == [("comment.updated", comment_id)]
+    assert audit_actions(app).count("comment.approved") == 1
+    assert "comment.rejected" not in audit_actions(app)
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(Strike.id))).scalar_one() == 0
+
+
+def test_bulk_actions_skip_comments_changed_since_the_page_was_shown(
+    app: Flask, client: FlaskClient, moderator: str
+) -> None:
+    from tests.dashboard.seed import login, make_user
+
+    first = add_comment(app, "c1", "one", author="a")
+    second = add_comment(app, "c2", "two", author="b")
+    make_user(app, "bo")
+    bo = app.test_client()
+    assert login(client, moderator).status_code == 302
+    assert login(bo, "bo").status_code == 302
+    bo_page = bo.get("/dashboard/").text
+    seen = [f"{i}:{v}" for i, v in _shown_versions(bo_page).items()] or [
+        f"{first}:0",
+        f"{second}:0",
+    ]
+    ann_page = client.get("/dashboard/").text
+    client.post(
+        f"/dashboard/comments/{first}/approve",
+        data={
+            "csrf_token": csrf_from(ann_page),
+            "version": _shown_versions(ann_page).get(first, "0"),
+        },
+    )
+    bo.post(
+        "/dashboard/queue/bulk",
+        data={
+            "csrf_token": csrf_from(bo_page),
+            "action": "reject",
+            "reason": "spam",
+            "ids": [str(first), str(second)],
+            "seen": seen,
+        },
+    )
+    assert comment_row(app, first).status == "published"
+    assert comment_row(app, second).status == "rejected"
+    assert _comment_events(app) == [("comment.updated", first), ("comment.updated", second)]
+    assert f"Comment #{first} was not rejected: already decided by moderator:ann" in (
+        bo.get("/dashboard/").text
+    )
+
+
+def _reason_choice(html: str, comment_id: int) -> str | None:
+    card = html[html.index(f'id="comment-{comment_id}"') :]
+    select = card[card.index('name="reason"') : card.index("</select>")]
+    chosen = re.findall(r'<option value="(\w+)" selected>', select)
+    return chosen[0] if chosen else None
+
+
+def test_the_reject_form_preselects_the_top_category(app: Flask, as_moderator: FlaskClient) -> None:
+    threat = {"code": "category_score", "outcome": "hold", "category": "threat", "score": 0.55,
+              "threshold": 0.4, "source": "model"}  # fmt: skip
+    attack = add_comment(app, "c1", "a", author="a")  # the seed's reason: hold for attack
+    threatening = add_comment(
+        app, "c2", "b", author="b", reasons=[threat],
+        scores={"profanity": 0.0, "attack": 0.3, "threat": 0.55, "hate": 0.0, "spam": 0.0},
+    )  # fmt: skip
+    html = as_moderator.get("/dashboard/").text
+    assert _reason_choice(html, attack) == "attack"
+    assert _reason_choice(html, threatening) == "threat"
+    assert "choose…" not in html
+
+
+def test_the_gauge_shows_the_threshold_the_decision_applied(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    """A new author's comment held at the new-author threshold (0.40), not the default 0.50."""
+    reason = {"code": "category_score", "outcome": "hold", "category": "attack", "score": 0.45,
+              "threshold": 0.4, "source": "model", "tier": "new_authors"}  # fmt: skip
+    comment_id = add_comment(app, "c1", "text", risk=0.45, reasons=[reason])
+    html = as_moderator.get("/dashboard/").text
+    card = html[html.index(f'id="comment-{comment_id}"') :]
+    assert "hold: attack 0.45 ≥ 0.40 (model; new-author threshold)" in card
+    row = card[card.index('<th scope="row">attack</th>') :]
+    row = row[: row.index("</tr>")]
+    assert 'low="0.4" high="0.85"' in row  # the new-author tier of config/policy.yaml
+    assert "<td>0.40</td>" in row
+    assert "new-author thresholds applied" in card
+
+
+def test_reasons_show_times_to_the_minute(app: Flask, as_moderator: FlaskClient) -> None:
+    reason = {"code": "author_suspended", "outcome": "reject",
+              "until": "2026-11-08T12:00:00.123456+00:00"}  # fmt: skip
+    add_comment(app, "c1", "text", status="rejected", reasons=[reason])
+    html = as_moderator.get("/dashboard/comments").text
+    assert "reject: author is suspended until 2026-11-08 12:00 UTC" in html
+    assert ".123456" not in html
+
+
+def test_bulk_without_a_selection_says_so_in_words(app: Flask, as_moderator: FlaskClient) -> None:
+    add_comment(app, "c1", "text")
+    response = as_moderator.post(
+        "/dashboard/queue/bulk",
+        data={"csrf_token": token(as_moderator), "action": "approve"},
+        follow_redirects=True,
+    )
+    assert "Select at least one comment" in response.text
+    assert "List should have" not in response.text
+    assert "ids:" not in response.text
+
+
+def test_card_details_fold_away_in_the_queue_and_open_on_the_comment_page(
+    app: Flask, as_moderator: FlaskClient
+) -> None:
+    comment_id = add_comment(app, "c1", TEXT, matches=MATCHES, explanations=EVIDENCE)
+    queue = as_moderator.get("/dashboard/").text
+    assert '<details class="more">' in queue
+    assert re.search(r"Scores, evidence \(\d+\) and history", queue)
+    single = as_moderator.get(f"/dashboard/comments/{comment_id}").text
+    assert '<details class="more" open>' in single

@@ -116,3 +116,32 @@ def test_readiness_reports_database_and_broker(stack: Stack) -> None:
         "checks": {"database": True, "broker": True, "worker": True},
     }
     assert httpx.get(f"{stack.base_url}/healthz", timeout=10).json() == {"status": "ok"}
+
+
+README_CRITICISM = (
+    "The council's plan is idiotic and it will cost us all. Read the audit before you defend it."
+)
+
+
+def test_the_readmes_protected_criticism_is_published_for_a_new_author(
+    app: Flask, stack: Stack, site: tuple[str, str]
+) -> None:
+    """Harsh words about a plan, and a civil second sentence addressing the reader: blunt
+    opinion, published with no strike, even for an author's first comment (the strictest
+    tier)."""
+    secret = site[1]
+    payload = comment_payload(
+        comment_id="e2e-criticism", text=README_CRITICISM, author={"id": "first-timer"}
+    )
+    response = post(stack, secret, payload)
+    assert response.status_code == 202, response.text
+    body = wait_until(
+        lambda: decided(stack, secret, "e2e-criticism"), timeout=60, what="a decision"
+    )
+    assert body["decision"] == "publish", body["reasons"]
+    assert "impersonal-criticism" in {m["term"] for m in body["matches"]}
+    with app.app_context():
+        author = db.session.execute(
+            sa.select(Author).where(Author.external_id == "first-timer")
+        ).scalar_one()
+        assert (author.published_count, author.rejected_count, author.strikes) == (1, 0, [])

@@ -171,3 +171,16 @@ def test_strike_category_and_weight(
 
 def test_hold_earns_no_strike(policy: Policy) -> None:
     assert decide(result({"attack": 0.6}), policy, now=NOW).strike is None
+
+
+def test_reasons_name_the_author_tier_whose_threshold_applied(policy: Policy) -> None:
+    scores = result({"attack": 0.35, "threat": 0.45})
+    new = decide(scores, policy, author=AuthorContext(comments_before=0), now=NOW)
+    by_category = {r.category: r.to_dict() for r in new.reasons}
+    assert by_category[Category.ATTACK]["threshold"] == 0.3
+    assert by_category[Category.ATTACK]["tier"] == "new_authors"
+    assert "tier" not in by_category[Category.THREAT]  # the tier lists no threat thresholds
+    regular = decide(
+        result({"attack": 0.6}), policy, author=AuthorContext(comments_before=5), now=NOW
+    )
+    assert "tier" not in regular.reasons[0].to_dict()

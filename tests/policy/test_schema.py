@@ -119,3 +119,21 @@ def test_invalid_site_override_names_site_file_and_key(tmp_path: Path) -> None:
         load_policies(config)
     assert "gazette.yaml" in str(info.value)
     assert "categories.attack" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("cap", "problem"),
+    [
+        (0.30, "authors.new_authors (0.3)"),  # the test policy's new authors hold attack at 0.3
+        (0.50, "categories (0.5)"),
+    ],
+)
+def test_a_criticism_cap_that_would_hold_criticism_is_refused(cap: float, problem: str) -> None:
+    with pytest.raises(PolicyError, match="criticism") as caught:
+        parse_policy(policy_data(criticism={"max_attack": cap}), "p")
+    assert problem in str(caught.value)
+
+
+def test_a_criticism_cap_below_every_hold_or_no_cap_is_accepted() -> None:
+    assert parse_policy(policy_data(criticism={"max_attack": 0.25}), "p").criticism.max_attack
+    assert parse_policy(policy_data(), "p").criticism.max_attack == 1.0

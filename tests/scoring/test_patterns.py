@@ -95,6 +95,18 @@ def test_clean_look_alikes_pass(rules: RuleFilter, patterns: PatternFilter, text
         ("The new zoning plan is absurd and will cost us.", True),
         ("What a laughable excuse for a budget.", True),
         ("The plan is absurd and so are you.", False),  # second person
+        # Per sentence: a civil sentence addressing the reader keeps the criticism...
+        (
+            "The council's plan is idiotic and it will cost us all. "
+            "Read the audit before you defend it.",
+            True,
+        ),
+        ("The bill is a farce. Thank you for reporting on it, you did well.", True),
+        # ...a sentence insulting the reader, or a harsh word aimed at them, loses it
+        ("The council's plan is idiotic. And you are an idiot.", False),
+        ("The council's plan is idiotic. You are idiotic too.", False),
+        ("The plan is absurd. You are ridiculous.", False),
+        ("The plan is absurd! Your plan is worse garbage.", False),
         ("The plan is stupid, you moron.", False),  # an insult too
         ("The plan is shit.", False),  # a strong word-list term
         ("Thanks for the update on the bridge.", False),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -10,7 +14,7 @@ from flask.testing import FlaskClient
 from moderation import state
 from moderation.extensions import db
 from moderation.policy.schema import Sanction
-from moderation.services import review
+from moderation.services import intake, review
 from moderation.tables import AuditEntry, Author, Comment, Event, Strike
 from tests.services.test_decisions import ATTACK, CLEAN, T0, author_row, score, submit
 from tests.support import encode, signed
@@ -155,3 +159,133 @@ def test_upheld_appeal(app: Flask, client: FlaskClient, site: tuple[str, str]) -
         assert (comment.status, comment.appeal_state) == ("rejected", "upheld")
     assert active_strikes(app) == 1  # the original strike stands; no second one
     assert event_types(app)[-1] == "comment.appeal_resolved"
+
+
+def _race(app: Flask, *actions: Callable[[], object]) -> list[object]:
+    """Run each action in its own thread, app context and database session, released at
+    the same moment; returns what each returned or raised."""
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = [None] * len(actions)
+
+    def run(index: int, action: Callable[[], object]) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[index] = action()
+            except review.ReviewError as exc:
+                db.session.rollback()
+                results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _audited(app: Flask, prefix: str) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.execute(
+                sa.select(AuditEntry.action).where(AuditEntry.action.startswith(prefix))
+            ).scalars()
+        )
+
+
+@pytest.mark.usefixtures("site")
+def test_two_moderators_deciding_one_appeal_at_once_one_wins(
+    app: Flask, client: FlaskClient, site: tuple[str, str]
+) -> None:
+    rejected = submit(app, "c1", ATTACK, T0)
+    score(app, rejected, T0)
+    appeal(client, site[1], "c1", "I was quoting someone else.")
+    with app.app_context():
+        comment = db.session.get(Comment, rejected)
+        assert comment is not None
+        seen = comment.version  # what both moderators' cards show
+    before = event_types(app)
+    policies = app.extensions["moderation.policies"]
+    results = _race(
+        app,
+        lambda: review.approve(
+            rejected, actor="moderator:ann", policies=policies, now=T0, seen_version=seen
+        ),
+        lambda: review.reject(
+            rejected,
+            actor="moderator:bo",
+            policies=policies,
+            reason="attack",
+            now=T0,
+            seen_version=seen,
+        ),
+    )
+    conflicts = [r for r in results if isinstance(r, review.ConflictError)]
+    assert len(conflicts) == 1, results
+    winner = "moderator:bo" if isinstance(results[0], review.ConflictError) else "moderator:ann"
+    assert f"already decided by {winner} at 2026-11-01 12:00 UTC" in str(conflicts[0])
+    # exactly one outcome reached the site, the database and the audit log
+    assert event_types(app)[len(before) :].count("comment.appeal_resolved") == 1
+    assert "comment.updated" not in event_types(app)[len(before) :]
+    assert len(_audited(app, "comment.approved") + _audited(app, "comment.rejected")) == 1
+    with app.app_context():
+        comment = db.session.get(Comment, rejected)
+        assert comment is not None
+        assert (comment.decided_by, comment.version) == (winner, seen + 1)
+        expected = (
+            ("published", "overturned") if winner == "moderator:ann" else ("rejected", "upheld")
+        )
+        assert (comment.status, comment.appeal_state) == expected
+    assert active_strikes(app) == (0 if winner == "moderator:ann" else 1)
+
+
+@pytest.mark.usefixtures("site")
+def test_a_stale_view_is_refused_and_emits_nothing(app: Flask) -> None:
+    held = submit(app, "c1", CLEAN, T0)
+    score(app, held, T0)
+    with app.app_context():
+        db.session.execute(sa.update(Comment).values(status="held", decision="hold"))
+        db.session.commit()
+        policies = state.policies()
+        review.approve(held, actor="moderator:ann", policies=policies, now=T0, seen_version=0)
+        before = (event_types(app), _audited(app, "comment."))
+        with pytest.raises(review.ConflictError, match="already decided by moderator:ann"):
+            review.reject(
+                held, actor="moderator:bo", policies=policies, reason="spam", now=T0, seen_version=0
+            )
+        db.session.rollback()
+    assert (event_types(app), _audited(app, "comment.")) == before
+    assert active_strikes(app) == 0
+
+
+def test_an_appeal_racing_a_moderator_is_refused(
+    app: Flask, client: FlaskClient, site: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API read the comment as rejected; a moderator's overturn lands before the appeal
+    is written: the appeal gets 409 naming the moderator, and writes nothing."""
+    rejected = submit(app, "c1", ATTACK, T0)
+    score(app, rejected, T0)
+    real_find = intake.find_comment
+
+    def find_then_overturn(*args: Any, **kwargs: Any) -> Comment | None:
+        comment = real_find(*args, **kwargs)
+        assert comment is not None
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment.id)
+            .values(
+                status="published",
+                decided_by="moderator:ann",
+                decided_at=T0,
+                version=Comment.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return comment
+
+    monkeypatch.setattr(intake, "find_comment", find_then_overturn)
+    response = appeal(client, site[1], "c1", "please")
+    assert response.status_code == 409  # type: ignore[attr-defined]
+    message = response.json["error"]["message"]  # type: ignore[attr-defined]
+    assert "already decided by moderator:ann at 2026-11-01 12:00 UTC" in message
+    assert _audited(app, "comment.appealed") == []
