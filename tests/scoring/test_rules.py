@@ -193,6 +193,20 @@ def test_joins_collapses_and_wildcards(
     assert found(rules, text) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["Good", "good", "a good idea", "goods", "goodness", "Goode", "goodly", "goodies"]
+)
+def test_good_is_not_god(rules: RuleFilter, text: str) -> None:
+    """A doubled letter is read as evasion only where the word written is not itself a word."""
+    assert found(rules, text) == []
+    assert "god" not in rules.deobfuscate(text).text.split()
+
+
+@pytest.mark.parametrize(("text", "span"), [("oh my goood", "goood"), ("oh my god", "god")])
+def test_god_spelt_with_more_letters_is_still_god(rules: RuleFilter, text: str, span: str) -> None:
+    assert found(rules, text) == [("god", span)]
+
+
 def test_literal_leet_terms_only_as_written(rules: RuleFilter) -> None:
     assert found(rules, "a sob story") == []
     assert found(rules, "you $0b") == [("s0b", "$0b")]
