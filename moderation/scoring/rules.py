@@ -115,6 +115,7 @@ _MAX_AMBIGUOUS = 6
 _RUN_RE = re.compile(r"(.)\1*", re.S)
 _DOUBLE_RE = re.compile(r"(.)\1+", re.S)
 _FIRST_GROUP = operator.itemgetter(1)
+_FIRST = operator.itemgetter(0)
 #: Characters merged by :func:`_coarse`: each ambiguous character with both its readings.
 _COARSE = str.maketrans("oi1|@", "allla")
 _EXTRA_FOLD = {
@@ -535,8 +536,17 @@ class RuleFilter:
         self._compile_terms(lists)
         self._blobs = _blobs(self._words)
         self._spaced_blobs = _blobs(self._spaced)
-        self._sized = _sized(self._blobs)
-        self._spaced_sized = _sized(self._spaced_blobs)
+        self._sized = _sized(self._blobs, 0)
+        # Phrase parts by (length, position, letter) and (length, -1, ""), as _sized.
+        self._parts_by_size: dict[tuple[int, int, str], list[_Part]] = {}
+        for phrase_parts in self._parts.values():
+            for part in phrase_parts:
+                size = len(part.key)
+                self._parts_by_size.setdefault((size, -1, ""), []).append(part)
+                for position, letter in enumerate(part.key):
+                    self._parts_by_size.setdefault((size, position, letter), []).append(part)
+        lines = sum(blob.count("\n") + 1 for blob, _ in self._blobs.values())
+        self._spaced_sized = _sized(self._spaced_blobs, lines)
         self._blob_lengths: dict[str, list[int]] = {}
         for blobs in (self._blobs, self._spaced_blobs):
             for head, (blob, _) in blobs.items():
@@ -1074,14 +1084,14 @@ class RuleFilter:
         text = "".join(run[a:b] for a, b in pieces)
         starts = list(itertools.accumulate((b - a for a, b in pieces), initial=0))
         view = _view(text, self._join_infixes)
-        self._count(len(run))
+        examined = len(run)
         i = 0
         while i < len(pieces) - 1:
             windows: list[int] = []
             j, limit = i + 1, min(len(pieces), i + self._max_window)
             while j <= limit:
                 grow, candidate = self._join_window(view, starts[i], starts[j])
-                self._count(1)
+                examined += 1
                 if not grow:
                     break
                 if candidate:
@@ -1101,6 +1111,7 @@ class RuleFilter:
                     break
             else:
                 i += 1
+        self._count(examined)
         if len(self._join_run_cache) >= _CACHE_LIMIT:
             self._join_run_cache.clear()
         result = self._join_run_cache[run] = tuple(found)
@@ -1125,7 +1136,8 @@ class RuleFilter:
         if view.fail[core] <= core_end:
             return False, None
         skeleton, first, last, hidden = view.skeleton, view.first, view.last, view.hidden
-        for a in {*range(base, min(core, base + _MAX_EDGE) + 1), core}:
+        trims = (core,) if core == base else {*range(base, min(core, base + _MAX_EDGE) + 1), core}
+        for a in trims:
             stop = min(core_end, hidden[a])
             if stop <= a or first[a] > last[stop - 1]:
                 break
@@ -1157,14 +1169,14 @@ class RuleFilter:
             positions = [m.start() for m in _TOKEN_RE.finditer(s, run.start(), run.end())]
             joined = "".join(s[p] for p in positions)
             view = _view(joined, self._join_infixes)
-            self._count(run.end() - run.start())
+            examined = run.end() - run.start()
             i = 0
             while i <= len(joined) - 3:
                 windows: list[int] = []
                 j, limit = i + 1, min(len(joined), i + 30)
                 while j <= limit:
                     grow, candidate = self._spaced_window(view, i, j)
-                    self._count(1)
+                    examined += 1
                     if not grow:
                         break
                     if candidate:
@@ -1184,6 +1196,7 @@ class RuleFilter:
                         break
                 else:
                     i += 1
+            self._count(examined)
         return found
 
     def _spaced_window(self, view: _View, start: int, end: int) -> tuple[bool, _Try | None]:
@@ -1274,14 +1287,19 @@ class RuleFilter:
                 # No run of a letter, so one length: compare with the forms of that length
                 # (what the regex below finds, without compiling one per token).
                 classes = [letters for letters, n, _ in parts for _ in range(n)]
-                for blobs, sized in zip(indexes, (self._sized, self._spaced_sized), strict=False):
-                    for head in blobs:
-                        if heads is None or head in heads:
-                            candidates.extend(
-                                (form, False)
-                                for line, form in sized.get((head, len(classes)), ())
-                                if all(c in ok for c, ok in zip(line, classes, strict=True))
-                            )
+                # Look up the forms by one letter known at its place, if any.
+                known = next((k for k, c in enumerate(classes) if len(c) == 1), -1)
+                probe = (len(classes), known, classes[known] if known >= 0 else "")
+                found: list[tuple[int, _Form]] = []
+                for table in (self._sized, self._spaced_sized)[: len(indexes)]:
+                    found.extend(
+                        (rank, form)
+                        for rank, head, line, form in table.get(probe, ())
+                        if (heads is None or head in heads)
+                        and all(c in ok for c, ok in zip(line, classes, strict=True))
+                    )
+                found.sort(key=_FIRST)  # the order of the blobs, as the regex finds them
+                candidates.extend((form, False) for _, form in found)
             elif parts is not None:
                 pattern = _class_pattern(key)
                 # A letter run matches one letter or more, anything else exactly its length.
@@ -1379,8 +1397,18 @@ class RuleFilter:
         else:
             return set()
         if readings is None:
+            shape = _class_parts(key) or [("aeiou", len(key), len(key))]
+            if all(low == high for _, low, high in shape):
+                classes = [letters for letters, n, _ in shape for _ in range(n)]
+                known = next((k for k, c in enumerate(classes) if len(c) == 1), -1)
+                probe = (len(classes), known, classes[known] if known >= 0 else "")
+                return {
+                    (p.phrase, p.position)
+                    for p in self._parts_by_size.get(probe, ())
+                    if all(c in ok for c, ok in zip(p.key, classes, strict=True))
+                }
             pattern = _class_pattern(key) or f"^[aeiou]{{{len(key)}}}$"
-            compiled = re.compile(pattern)
+            compiled = _compile_class(pattern)
             return {
                 (p.phrase, p.position)
                 for parts in self._parts.values()
@@ -1558,14 +1586,23 @@ def _run_position(pieces: list[tuple[int, int]], starts: list[int], position: in
 
 
 def _sized(
-    blobs: dict[str, tuple[str, dict[int, _Form]]],
-) -> dict[tuple[str, int], list[tuple[str, _Form]]]:
-    """The lines of :func:`_blobs` and their forms, by first letter and length, in blob order."""
-    out: dict[tuple[str, int], list[tuple[str, _Form]]] = {}
+    blobs: dict[str, tuple[str, dict[int, _Form]]], first_rank: int
+) -> dict[tuple[int, int, str], list[tuple[int, str, str, _Form]]]:
+    """The lines of :func:`_blobs`, for matching a fixed-length wildcard key without a regex.
+
+    Keyed by ``(length, position, letter)`` (and ``(length, -1, "")`` for all of a length):
+    ``(rank, first letter, line, form)`` in blob order, ``rank`` counting from ``first_rank``.
+    """
+    out: dict[tuple[int, int, str], list[tuple[int, str, str, _Form]]] = {}
+    rank = first_rank
     for head, (blob, at) in blobs.items():
         offset = 0
         for line in blob.split("\n"):
-            out.setdefault((head, len(line)), []).append((line, at[offset]))
+            item = (rank, head, line, at[offset])
+            out.setdefault((len(line), -1, ""), []).append(item)
+            for position, letter in enumerate(line):
+                out.setdefault((len(line), position, letter), []).append(item)
+            rank += 1
             offset += len(line) + 1
     return out
 
