@@ -28,6 +28,13 @@ offending text in the *original* comment.
 Speed: a comment whose tokens have all been seen before and found clean costs a normalisation,
 a byte-level split and a set comparison; per-token analyses are cached (bounded), so the
 filter gets faster as it warms up. better-profanity's ``contains_profanity`` is ~1000x slower.
+
+Worst case: the work per character is bounded whatever the text holds (:attr:`RuleFilter.work`
+counts it). Windows of joined pieces and spaced letters grow only while their coarse skeleton
+can still spell a listed form and span at most one piece per letter of the longest form (a
+word split into more pieces than that, "f.u.u.u.u...", is not read across them); windows
+holding hidden letters or edge symbols are matched at most 256 per text. ``bench/rules.py``
+prints the worst case beside the typical one.
 """
 
 from __future__ import annotations
