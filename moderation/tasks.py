@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from moderation import state
+from moderation.extensions import db
 from moderation.services import decisions, dispatch, events
 from moderation.tables import utcnow
 
@@ -17,6 +19,14 @@ log = logging.getLogger(__name__)
 
 # Database connection loss, lock timeouts, failover: worth retrying with backoff.
 TRANSIENT = (OperationalError, InterfaceError)
+
+#: Seconds one scoring may take before the comment is held for a moderator unscored
+#: (``SoftTimeLimitExceeded``), and before the worker process is killed outright. Scoring a
+#: comment of the maximum length takes well under a second; these only stop a pathological
+#: text from holding a worker. Enforced by the prefork pool (the Procfile's worker), not by
+#: the embedded mode's single-threaded worker.
+SCORE_SOFT_TIME_LIMIT = 30
+SCORE_TIME_LIMIT = 60
 
 
 @shared_task(
@@ -29,12 +39,21 @@ TRANSIENT = (OperationalError, InterfaceError)
     retry_backoff_max=300,
     retry_jitter=True,
     max_retries=12,
+    soft_time_limit=SCORE_SOFT_TIME_LIMIT,
+    time_limit=SCORE_TIME_LIMIT,
 )
 def score_comment(self: Any, comment_id: int) -> str:
-    """Score comment ``comment_id`` and store the decision. Safe to run more than once."""
-    outcome = decisions.score_comment(
-        comment_id, pipeline=state.pipeline(), policies=state.policies(), now=utcnow()
-    )
+    """Score comment ``comment_id`` and store the decision. Safe to run more than once.
+
+    Past :data:`SCORE_SOFT_TIME_LIMIT` the comment is held for a moderator unscored.
+    """
+    try:
+        outcome = decisions.score_comment(
+            comment_id, pipeline=state.pipeline(), policies=state.policies(), now=utcnow()
+        )
+    except SoftTimeLimitExceeded:
+        db.session.rollback()
+        outcome = decisions.hold_unscored(comment_id, now=utcnow())
     log.info("score_comment finished", extra={"comment_id": comment_id, "outcome": str(outcome)})
     return str(outcome)
 

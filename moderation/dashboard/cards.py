@@ -90,6 +90,7 @@ _STANDING = {
     "author_blocked": "author is blocked",
     "author_suspended": "author is suspended",
     "author_watched": "author is watched: every comment is held",
+    "scoring_time_limit": "scoring took too long: held unscored for a moderator",
 }
 
 

@@ -28,10 +28,18 @@ offending text in the *original* comment.
 Speed: a comment whose tokens have all been seen before and found clean costs a normalisation,
 a byte-level split and a set comparison; per-token analyses are cached (bounded), so the
 filter gets faster as it warms up. better-profanity's ``contains_profanity`` is ~1000x slower.
+
+Worst case: the work per character is bounded whatever the text holds (:attr:`RuleFilter.work`
+counts it). Windows of joined pieces and spaced letters grow only while their coarse skeleton
+can still spell a listed form and span at most one piece per letter of the longest form (a
+word split into more pieces than that, "f.u.u.u.u...", is not read across them); windows
+holding hidden letters or edge symbols are matched at most 256 per text. ``bench/rules.py``
+prints the worst case beside the typical one.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import hashlib
@@ -39,6 +47,7 @@ import itertools
 import json
 import operator
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -58,7 +67,7 @@ from moderation.scoring.wordlists import (
 __all__ = ["MATCHER_VERSION", "RuleConfigError", "RuleFilter", "validate_config"]
 
 #: Bumped whenever matching semantics change; part of :attr:`RuleFilter.version`.
-MATCHER_VERSION = "1.1"
+MATCHER_VERSION = "1.2"
 
 # ---------------------------------------------------------------------------------------------
 # Tokens and folding
@@ -76,7 +85,9 @@ _ASCII_SEPARATORS = bytes(
 ) + bytes([32] * 128)
 #: Punctuation that may split a word ("fuc.king", "sh-it", "f*&k"); see ``_scan_joined``.
 _ASCII_JOIN_VIEW = bytes(c if c in b".-_&'" else _ASCII_SEPARATORS[c] for c in range(256))
-_JOIN_RE = re.compile(rf"{_TC}+(?:[.\-_&'\u2018\u2019]{_TC}+)+")
+#: A run of tokens joined by punctuation. Possessive and anchored at a token start: a long
+#: token without a joint is rejected in one pass, not retried from each of its characters.
+_JOIN_RE = re.compile(rf"(?<!{_TC}){_TC}++(?:[.\-_&'\u2018\u2019]{_TC}++)+")
 #: Common non-ASCII punctuation -> ASCII of the same length and role, so that text whose only
 #: non-ASCII characters are curly quotes or dashes takes the ASCII fast path.
 _ASCII_PUNCTUATION = str.maketrans(
@@ -111,6 +122,7 @@ _MAX_AMBIGUOUS = 6
 _RUN_RE = re.compile(r"(.)\1*", re.S)
 _DOUBLE_RE = re.compile(r"(.)\1+", re.S)
 _FIRST_GROUP = operator.itemgetter(1)
+_FIRST = operator.itemgetter(0)
 #: Characters merged by :func:`_coarse`: each ambiguous character with both its readings.
 _COARSE = str.maketrans("oi1|@", "allla")
 _EXTRA_FOLD = {
@@ -203,6 +215,108 @@ def _coarse(key: str) -> str:
     return _skeleton(key.translate(_COARSE))
 
 
+#: Characters that hide a letter (``*``, ``#``; ``!`` too beside them): a window holding one is
+#: matched by wildcard, so its letters after them bound nothing.
+_HIDDEN = "\0"
+_VIEW_ASCII = {
+    c: _HIDDEN
+    if chr(c) in "*#!"
+    else chr(c).translate(_ASCII_FOLD).replace("v", "u").translate(_COARSE)
+    for c in range(128)
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def _view_char(char: str) -> str:
+    """One character as :func:`_coarse` sees it before collapsing; "" for a dropped mark."""
+    if char.isascii():
+        return _VIEW_ASCII[ord(char)]
+    return _fold_char(char).replace("v", "u").translate(_COARSE)
+
+
+class _View(NamedTuple):
+    """A joined text as the coarse skeleton sees it, to bound the windows tried on it.
+
+    ``skeleton`` is the coarse skeleton of the whole text (hidden letters kept as NUL). The
+    skeleton of ``text[a:b]`` is ``skeleton[first[a]:last[b - 1] + 1]``: ``first[p]`` is the run
+    of the first kept character at or after ``p``, ``last[p]`` of the last one at or before it
+    (they differ only at combining marks, which fold to nothing). At or after ``p``,
+    ``hidden[p]`` is the first position of a ``*``, ``#`` or ``!``, ``hashes[p]`` of a
+    character other than ``#`` and ``edges[p]`` of a character that is not an edge symbol
+    (``_EDGE``); ``edge_start[p]`` is where the edge symbols ending just before ``p`` start.
+    A window ending at ``p`` may be extended up to ``flat[p]`` without changing its skeleton,
+    its hidden letters or its edge symbols: whether it could match stays the same. The letters
+    after a hidden one must spell part of a form: a window from ``p`` cannot match once it
+    reaches ``fail[p]``, where the letters after some hidden one at or after ``p`` stop
+    spelling part of any (``infixes``: every substring of a form's coarse skeleton).
+    """
+
+    skeleton: str
+    first: list[int]
+    last: list[int]
+    hidden: list[int]
+    hashes: list[int]
+    edges: list[int]
+    edge_start: list[int]
+    flat: list[int]
+    fail: list[int]
+
+
+def _view(text: str, infixes: frozenset[str]) -> _View:
+    """The :class:`_View` of ``text``; linear in its length."""
+    chars = list(text.translate(_VIEW_ASCII)) if text.isascii() else [_view_char(c) for c in text]
+    skeleton: list[str] = []
+    last: list[int] = []
+    previous = ""
+    for char in chars:
+        if char and char != previous:
+            skeleton.append(char)
+            previous = char
+        last.append(len(skeleton) - 1)
+    first = last
+    if "" in chars:
+        first = [0] * len(chars)
+        following = len(skeleton)
+        for p in range(len(chars) - 1, -1, -1):
+            if chars[p]:
+                following = last[p]
+            first[p] = following
+    n = len(text)
+    hidden = [n] * (n + 1)
+    hashes = [n] * (n + 1)
+    edges = [n] * (n + 1)
+    for p in range(n - 1, -1, -1):
+        char = text[p]
+        hidden[p] = p if char in "*#!" else hidden[p + 1]
+        hashes[p] = p if char != "#" else hashes[p + 1]
+        edges[p] = p if char not in _EDGE else edges[p + 1]
+    edge_start = list(range(n + 1))
+    for p in range(1, n + 1):
+        if text[p - 1] in _EDGE:
+            edge_start[p] = edge_start[p - 1]
+    flat = list(range(n + 1))
+    for p in range(n - 1, 0, -1):
+        if text[p] not in _EDGE and last[p] == last[p - 1]:
+            flat[p] = flat[p + 1]
+    for p in range(1, n + 1):
+        if text[p - 1] in _EDGE:  # its trims change as it is extended
+            flat[p] = p
+    joined = "".join(skeleton)
+    fail = [n + 1] * (n + 1)
+    for h in range(n - 1, -1, -1):
+        fail[h] = fail[h + 1]
+        if text[h] not in "*#!":
+            continue
+        q, stop = h + 1, hidden[h + 1]
+        while q < stop and (
+            first[h + 1] > last[q] or joined[first[h + 1] : last[q] + 1] in infixes
+        ):
+            q += 1
+        if q < stop:
+            fail[h] = min(fail[h], q + 1)
+    return _View(joined, first, last, hidden, hashes, edges, edge_start, flat, fail)
+
+
 def _lengths(key: str) -> tuple[int, ...]:
     return tuple(len(m.group()) for m in _RUN_RE.finditer(key))
 
@@ -229,14 +343,14 @@ def _covers_read(
     return True
 
 
-def _class_pattern(key: str) -> str | None:
-    """Regex for a key with wildcards or many ambiguous characters; None if too vague.
+def _class_parts(key: str) -> list[tuple[str, int, int]] | None:
+    """A key with wildcards or many ambiguous characters as ``(letters, min, max)`` runs.
 
-    A ``*`` stands for one vowel (better-profanity's ``*``) when the token has at least one
-    other character; for any letter when the token starts with a letter, has two or more and
-    no more than one wildcard more than it has letters ("f**k", "b***h", "sh**"; not "f***",
-    "****ing" or the lone trailing "*" of "white*"). Runs of a letter match shorter runs, as
-    everywhere; runs of ambiguous characters match exactly.
+    None if too vague. A ``*`` stands for one vowel (better-profanity's ``*``) when the token
+    has at least one other character; for any letter when the token starts with a letter, has
+    two or more and no more than one wildcard more than it has letters ("f**k", "b***h",
+    "sh**"; not "f***", "****ing" or the lone trailing "*" of "white*"). Runs of a letter
+    match shorter runs, as everywhere; runs of ambiguous characters match exactly.
     """
     wild = key.count("*")
     known = len(key) - wild
@@ -249,13 +363,39 @@ def _class_pattern(key: str) -> str | None:
         if char == "*":
             # A lone "*" at either end is more often a footnote mark ("white*") than a letter.
             edge = i in (0, len(runs) - 1) and n == 1
-            letter = "[a-z]" if any_letter and not edge else "[aeiou]"
-            parts.append(f"{letter}{{{n}}}")
+            letters = _ALPHABET if any_letter and not edge else "aeiou"
+            parts.append((letters, n, n))
         elif char in _AMBIGUOUS:
-            parts.append(f"[{_AMBIGUOUS[char]}]{{{n}}}")
+            parts.append((_AMBIGUOUS[char], n, n))
         else:
-            parts.append(f"{re.escape(char)}{{1,{n}}}")
-    return "^" + "".join(parts) + "$"
+            parts.append((char, 1, n))
+    return parts
+
+
+def _class_pattern(key: str) -> str | None:
+    """Regex for :func:`_class_parts` of ``key``, matching a whole line."""
+    parts = _class_parts(key)
+    if parts is None:
+        return None
+    out = []
+    for letters, low, high in parts:
+        body = (
+            "[a-z]"
+            if letters == _ALPHABET
+            else (re.escape(letters) if len(letters) == 1 else f"[{letters}]")
+        )
+        out.append(
+            f"{body}{{{low}}}" if low == high and len(letters) > 1 else f"{body}{{{low},{high}}}"
+        )
+    return "^" + "".join(out) + "$"
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_class(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.M)
 
 
 def _edge_trims(token: str) -> list[tuple[str, int]]:
@@ -362,7 +502,20 @@ class _Phrase:
 _Keyed = tuple[TermSpec, str, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 _NO_INFO = _Info((), ())
+#: Windows of joins and spaced letters holding hidden letters or edge symbols that are matched
+#: per text. Each costs a wildcard search; past this many (only text built to stall the filter
+#: gets there) such windows are skipped, and plain-letter ones are still matched.
+_GUESSED_WINDOWS = 256
 _CACHE_LIMIT = 200_000
+
+
+class _Try(str):
+    """Why a window is tried: it spells a form's skeleton, or it holds hidden letters or edge
+    symbols and only matching can tell."""
+
+
+_TRY = _Try("spelt")
+_GUESS = _Try("guessed")
 
 
 class RuleFilter:
@@ -390,11 +543,29 @@ class RuleFilter:
         self._compile_terms(lists)
         self._blobs = _blobs(self._words)
         self._spaced_blobs = _blobs(self._spaced)
+        self._sized = _sized(self._blobs, 0)
+        # Phrase parts by (length, position, letter) and (length, -1, ""), as _sized.
+        self._parts_by_size: dict[tuple[int, int, str], list[_Part]] = {}
+        for phrase_parts in self._parts.values():
+            for part in phrase_parts:
+                size = len(part.key)
+                self._parts_by_size.setdefault((size, -1, ""), []).append(part)
+                for position, letter in enumerate(part.key):
+                    self._parts_by_size.setdefault((size, position, letter), []).append(part)
+        lines = sum(blob.count("\n") + 1 for blob, _ in self._blobs.values())
+        self._spaced_sized = _sized(self._spaced_blobs, lines)
+        self._blob_lengths: dict[str, list[int]] = {}
+        for blobs in (self._blobs, self._spaced_blobs):
+            for head, (blob, _) in blobs.items():
+                merged = set(self._blob_lengths.get(head, ())) | set(map(len, blob.split("\n")))
+                self._blob_lengths[head] = sorted(merged)
         self._stem_re = _alternation(
             _run_pattern(key) for key in sorted(self._stem_forms, key=lambda k: (-len(k), k))
         )
         self._coarse_stem_re = _alternation(
-            "".join(re.escape(c) + "+" for c in _coarse(key)) for key in self._stem_forms
+            f"(?<!{re.escape(_coarse(key)[0])})"
+            + "".join(re.escape(c) + "++" for c in _coarse(key))
+            for key in self._stem_forms
         )
         self._literal_re = _alternation(
             f"(?P<L{i}>{pattern.pattern})" for i, (pattern, _, _) in enumerate(self._literals)
@@ -430,6 +601,24 @@ class RuleFilter:
         self._caps_re = re.compile(
             rf"{_UPPER}(?:{_NOT_LETTER}{{0,3}}{_UPPER}){{{lists.spam.caps_min_letters - 1},}}"
         )
+        # Coarse skeletons (see _coarse) a window of a join or of spaced letters must spell, whole
+        # or as a prefix, to match any form: they bound how far such a window is extended.
+        join_keys = set(self._coarse_keys)
+        join_keys.update(
+            _coarse(form.display.replace("v", "u"))
+            for index in (self._words, self._spaced)
+            for forms in index.values()
+            for form in forms
+        )
+        join_keys.update(_coarse(display.replace("v", "u")) for _, _, display in self._literals)
+        self._join_keys = frozenset(join_keys)
+        self._join_prefixes = frozenset(k[:i] for k in join_keys for i in range(1, len(k) + 1))
+        self._join_infixes = frozenset(
+            k[i:j] for k in join_keys for i in range(len(k)) for j in range(i + 1, len(k) + 1)
+        )
+        #: Most pieces a join window spans: one per letter of the longest form.
+        self._max_window = max(map(len, join_keys), default=1)
+        self._local = threading.local()
         self._cache: dict[str, _Info] = {}
         self._spaced_cache: dict[str, tuple[_Hit, ...]] = {}
         self._clean: set[str] = set()
@@ -449,6 +638,26 @@ class RuleFilter:
         return cls(load_wordlists(config_dir))
 
     # -- public API --------------------------------------------------------------------------
+
+    @property
+    def work(self) -> int:
+        """Work done by this thread's calls so far, in characters examined (instrumentation).
+
+        Counts every character handed to a word matcher, every window of a join or of spaced
+        letters considered and every character scanned to set them up; cached answers count
+        as if computed. Bounded by a constant times the length of the texts matched, whatever
+        they hold: tests assert that bound instead of timing the filter.
+        """
+        return int(getattr(self._local, "work", 0))
+
+    def _count(self, amount: int) -> None:
+        self._local.work = getattr(self._local, "work", 0) + amount
+
+    def _guess(self) -> bool:
+        """Whether another window with hidden letters may be matched for this text."""
+        left = int(getattr(self._local, "guesses", _GUESSED_WINDOWS))
+        self._local.guesses = left - 1
+        return left > 0
 
     @property
     def entries(self) -> tuple[tuple[str, Category, Severity, bool], ...]:
@@ -727,6 +936,8 @@ class RuleFilter:
         Fast path: split ``s`` into tokens and stop if all of them are known to be clean and
         no run of single letters could spell a word.
         """
+        self._count(len(s))
+        self._local.guesses = _GUESSED_WINDOWS
         view = s if s.isascii() else s.translate(_ASCII_PUNCTUATION)
         if view.isascii():
             raw = view.encode()
@@ -827,6 +1038,7 @@ class RuleFilter:
 
     def _join_hits(self, joined: str) -> tuple[_Hit, ...]:
         """Whole-word matches of tokens joined across ``.-_&'`` (cached; clean ones remembered)."""
+        self._count(len(joined))
         hits = self._join_cache.get(joined)
         if hits is None:
             hits = ()
@@ -863,29 +1075,86 @@ class RuleFilter:
         return found
 
     def _join_run(self, run: str) -> tuple[_Found, ...]:
-        """Matches across the joints of one run of tokens joined by punctuation (cached)."""
+        """Matches across the joints of one run of tokens joined by punctuation (cached).
+
+        From each piece, the longest window of pieces that spells a word is taken. Windows are
+        extended only while their coarse skeleton could still spell a listed form
+        (:meth:`_join_window`), and span at most :attr:`_max_window` pieces (one per letter of
+        the longest form), so the work per piece is bounded whatever the run holds.
+        """
         cached = self._join_run_cache.get(run)
         if cached is not None:
+            self._count(len(run))
             return cached
         found: list[_Found] = []
-        pieces = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(run)]
+        pieces = [m.span() for m in _TOKEN_RE.finditer(run)]
+        text = "".join(run[a:b] for a, b in pieces)
+        starts = list(itertools.accumulate((b - a for a, b in pieces), initial=0))
+        view = _view(text, self._join_infixes)
+        examined = len(run)
         i = 0
         while i < len(pieces) - 1:
-            for j in range(len(pieces), i + 1, -1):
-                index = [p for a, b in pieces[i:j] for p in range(a, b)]
-                hits = self._join_hits("".join(run[p] for p in index))
+            windows: list[int] = []
+            j, limit = i + 1, min(len(pieces), i + self._max_window)
+            while j <= limit:
+                grow, candidate = self._join_window(view, starts[i], starts[j])
+                examined += 1
+                if not grow:
+                    break
+                if candidate:
+                    if j >= i + 2 and (candidate is _TRY or self._guess()):
+                        windows.append(j)
+                    j += 1
+                else:  # skip the windows that only lengthen a run of the last letter
+                    j = max(j, bisect.bisect_right(starts, view.flat[starts[j]]) - 1) + 1
+            for j in reversed(windows):
+                hits = self._join_hits(text[starts[i] : starts[j]])
                 if hits and not self._piece_as_bad(run, pieces[i:j], hits[0]):
                     hit = hits[0]
-                    start, end = index[hit.start], index[hit.end - 1] + 1
+                    start = _run_position(pieces, starts, starts[i] + hit.start)
+                    end = _run_position(pieces, starts, starts[i] + hit.end - 1) + 1
                     found.append(_Found(start, end, hit.entry, hit.replacement))
                     i = j
                     break
             else:
                 i += 1
+        self._count(examined)
         if len(self._join_run_cache) >= _CACHE_LIMIT:
             self._join_run_cache.clear()
         result = self._join_run_cache[run] = tuple(found)
         return result
+
+    def _join_window(self, view: _View, start: int, end: int) -> tuple[bool, _Try | None]:
+        """``(extend, try)`` for the joined text ``[start:end)`` of a run (see :class:`_View`).
+
+        ``extend`` is False only when neither this window nor any longer one from ``start`` can
+        match: no edge trim of it (:func:`_edge_trims`) starts, up to its first hidden letter,
+        with the coarse skeleton of a listed form (what :meth:`_whole` requires of a whole word,
+        of a wildcard pattern's known letters and of a literal term), or when the letters after
+        one of its hidden letters spell no part of a form (``_View.fail``). ``try`` is None when
+        the window itself cannot match (no hidden letters, no edge symbols, and a skeleton that
+        is not a form's), ``_TRY`` when it spells a form's skeleton, ``_GUESS`` otherwise.
+        """
+        base = min(view.hashes[start], end)
+        core = min(view.edges[base], end)
+        if core == end:  # "#" and edge symbols only
+            return True, _GUESS
+        core_end = max(view.edge_start[end], core)
+        if view.fail[core] <= core_end:
+            return False, None
+        skeleton, first, last, hidden = view.skeleton, view.first, view.last, view.hidden
+        trims = (core,) if core == base else {*range(base, min(core, base + _MAX_EDGE) + 1), core}
+        for a in trims:
+            stop = min(core_end, hidden[a])
+            if stop <= a or first[a] > last[stop - 1]:
+                break
+            if skeleton[first[a] : last[stop - 1] + 1] in self._join_prefixes:
+                break
+        else:
+            return False, None
+        if base > start or core > base or core_end < end or hidden[start] < end:
+            return True, _GUESS
+        return True, _TRY if skeleton[first[start] : last[end - 1] + 1] in self._join_keys else None
 
     def _piece_as_bad(self, s: str, pieces: list[tuple[int, int]], hit: _Hit) -> bool:
         """Whether a piece of a join already matches as badly ("bitch's" is "bitch")."""
@@ -897,14 +1166,33 @@ class RuleFilter:
         )
 
     def _scan_spaced(self, s: str) -> list[_Found]:
-        """Words spelt with single characters separated by spaces, dots, dashes, underscores."""
+        """Words spelt with single characters separated by spaces, dots, dashes, underscores.
+
+        From each letter, the longest window of up to 30 letters that spells a word is taken;
+        windows are extended only while their coarse skeleton could still spell a form.
+        """
         found: list[_Found] = []
         for run in _SPACED_RE.finditer(s):
             positions = [m.start() for m in _TOKEN_RE.finditer(s, run.start(), run.end())]
             joined = "".join(s[p] for p in positions)
+            view = _view(joined, self._join_infixes)
+            examined = run.end() - run.start()
             i = 0
             while i <= len(joined) - 3:
-                for j in range(min(len(joined), i + 30), i + 2, -1):
+                windows: list[int] = []
+                j, limit = i + 1, min(len(joined), i + 30)
+                while j <= limit:
+                    grow, candidate = self._spaced_window(view, i, j)
+                    examined += 1
+                    if not grow:
+                        break
+                    if candidate:
+                        if j >= i + 3 and (candidate is _TRY or self._guess()):
+                            windows.append(j)
+                        j += 1
+                    else:
+                        j = max(j, view.flat[j]) + 1
+                for j in reversed(windows):
                     hits = self._spaced_hits(joined[i:j])
                     if hits:
                         hit = hits[0]
@@ -915,9 +1203,27 @@ class RuleFilter:
                         break
                 else:
                     i += 1
+            self._count(examined)
         return found
 
+    def _spaced_window(self, view: _View, start: int, end: int) -> tuple[bool, _Try | None]:
+        """:meth:`_join_window` for spaced letters, which are matched without edge trims."""
+        if view.fail[start] <= end:
+            return False, None
+        skeleton, first, last = view.skeleton, view.first, view.last
+        stop = min(end, view.hidden[start])
+        if (
+            stop > start
+            and first[start] <= last[stop - 1]
+            and skeleton[first[start] : last[stop - 1] + 1] not in self._join_prefixes
+        ):
+            return False, None
+        if stop < end or first[start] > last[end - 1]:
+            return True, _GUESS
+        return True, _TRY if skeleton[first[start] : last[end - 1] + 1] in self._join_keys else None
+
     def _spaced_hits(self, joined: str) -> tuple[_Hit, ...]:
+        self._count(len(joined))
         hits = self._spaced_cache.get(joined)
         if hits is None:
             hits = tuple(self._whole(joined, spaced=True))
@@ -927,6 +1233,7 @@ class RuleFilter:
         return hits
 
     def _info(self, token: str) -> _Info:
+        self._count(len(token))
         info = self._cache.get(token)
         if info is None:
             info = self._analyze(token)
@@ -969,6 +1276,7 @@ class RuleFilter:
 
     def _whole(self, text: str, *, spaced: bool) -> list[_Hit]:
         """The best whole-token match of ``text`` (a token, or spaced letters joined)."""
+        self._count(len(text))
         folded = _fold(text)
         key = folded.replace("v", "u")
         candidates: list[tuple[_Form, bool]] = []  # (form, spelt exactly as the form)
@@ -979,16 +1287,42 @@ class RuleFilter:
         else:
             readings = []
         if readings is None:
-            pattern = _class_pattern(key)
-            if pattern is not None:
-                compiled = re.compile(pattern, re.M)
-                heads = _heads(key)
-                for blobs in (self._blobs, self._spaced_blobs) if spaced else (self._blobs,):
+            parts = _class_parts(key)
+            heads = _heads(key)
+            indexes = (self._blobs, self._spaced_blobs) if spaced else (self._blobs,)
+            if parts is not None and all(low == high for _, low, high in parts):
+                # No run of a letter, so one length: compare with the forms of that length
+                # (what the regex below finds, without compiling one per token).
+                classes = [letters for letters, n, _ in parts for _ in range(n)]
+                # Look up the forms by one letter known at its place, if any.
+                known = next((k for k, c in enumerate(classes) if len(c) == 1), -1)
+                probe = (len(classes), known, classes[known] if known >= 0 else "")
+                found: list[tuple[int, _Form]] = []
+                for table in (self._sized, self._spaced_sized)[: len(indexes)]:
+                    found.extend(
+                        (rank, form)
+                        for rank, head, line, form in table.get(probe, ())
+                        if (heads is None or head in heads)
+                        and all(c in ok for c, ok in zip(line, classes, strict=True))
+                    )
+                found.sort(key=_FIRST)  # the order of the blobs, as the regex finds them
+                candidates.extend((form, False) for _, form in found)
+            elif parts is not None:
+                pattern = _class_pattern(key)
+                # A letter run matches one letter or more, anything else exactly its length.
+                shortest = sum(low for _, low, _ in parts)
+                compiled: re.Pattern[str] | None = None
+                for blobs in indexes:
                     for head, (blob, at) in blobs.items():
-                        if heads is None or head in heads:
-                            candidates.extend(
-                                (at[m.start()], False) for m in compiled.finditer(blob)
-                            )
+                        if heads is not None and head not in heads:
+                            continue
+                        sizes = self._blob_lengths[head]
+                        k = bisect.bisect_left(sizes, shortest)
+                        if k == len(sizes) or sizes[k] > len(key):
+                            continue  # no form of a length the pattern can match
+                        if compiled is None:
+                            compiled = _compile_class(str(pattern))
+                        candidates.extend((at[m.start()], False) for m in compiled.finditer(blob))
         else:
             for reading, changed in readings:
                 skeleton = _skeleton(reading)
@@ -1040,6 +1374,7 @@ class RuleFilter:
             return []
         readings = _readings(folded)
         hits: dict[int, _Hit] = {}
+        self._count(len(text) * len(readings or ()))
         for reading, _ in readings or ():
             key = reading.replace("v", "u")
             allowed = (
@@ -1059,6 +1394,7 @@ class RuleFilter:
     def _part_fits(self, text: str) -> set[tuple[int, int]]:
         if not self._parts:
             return set()
+        self._count(len(text))
         folded = _fold(text)
         key = folded.replace("v", "u")
         if "*" in key:
@@ -1068,8 +1404,18 @@ class RuleFilter:
         else:
             return set()
         if readings is None:
+            shape = _class_parts(key) or [("aeiou", len(key), len(key))]
+            if all(low == high for _, low, high in shape):
+                classes = [letters for letters, n, _ in shape for _ in range(n)]
+                known = next((k for k, c in enumerate(classes) if len(c) == 1), -1)
+                probe = (len(classes), known, classes[known] if known >= 0 else "")
+                return {
+                    (p.phrase, p.position)
+                    for p in self._parts_by_size.get(probe, ())
+                    if all(c in ok for c, ok in zip(p.key, classes, strict=True))
+                }
             pattern = _class_pattern(key) or f"^[aeiou]{{{len(key)}}}$"
-            compiled = re.compile(pattern)
+            compiled = _compile_class(pattern)
             return {
                 (p.phrase, p.position)
                 for parts in self._parts.values()
@@ -1089,24 +1435,35 @@ class RuleFilter:
         return out
 
     def _merge(self, found: list[_Found]) -> list[_Found]:
-        """Drop duplicates and matches nested in a wider match at least as severe."""
+        """Drop duplicates and matches nested in a wider match at least as severe.
+
+        One pass in start order: every match kept so far starts at or before the current one,
+        so it is nested in one of them when, among those at least as severe, the furthest end
+        reaches its end, and is further or starts earlier. Linear in the matches (times the
+        few severity ranks), not quadratic.
+        """
         # Every field in the key: two readings of one span ("god-damned" as "goddamned" or as
         # "god damned") must resolve the same way in every process, whatever the hash seed.
         found = sorted(set(found), key=_merge_order)
         kept: list[_Found] = []
+        seen: set[tuple[int, int, int]] = set()
+        reach: dict[int, tuple[int, int]] = {}  # rank -> (furthest end, earliest start there)
         for f in found:
             rank = self._entries[f.entry].severity.rank
-            if any(
-                k.start <= f.start
-                and f.end <= k.end
-                and (k.start, k.end) != (f.start, f.end)
-                and self._entries[k.entry].severity.rank >= rank
-                for k in kept
-            ):
+            nested = False
+            for r, (end, start) in reach.items():
+                if r >= rank and (end > f.end or (end == f.end and start < f.start)):
+                    nested = True
+                    break
+            if nested or (f.start, f.end, f.entry) in seen:
                 continue
-            if any((k.start, k.end, k.entry) == (f.start, f.end, f.entry) for k in kept):
-                continue
+            seen.add((f.start, f.end, f.entry))
             kept.append(f)
+            end, start = reach.get(rank, (-1, 0))
+            if f.end > end:
+                reach[rank] = (f.end, f.start)
+            elif f.end == end and f.start < start:
+                reach[rank] = (end, f.start)
         return kept
 
     def _to_match(self, text: str, normalized: Normalized, found: _Found) -> Match:
@@ -1229,6 +1586,34 @@ def _blobs(index: dict[str, list[_Form]]) -> dict[str, tuple[str, dict[int, _For
     return {head: ("\n".join(lines[head]), forms[head]) for head in lines}
 
 
+def _run_position(pieces: list[tuple[int, int]], starts: list[int], position: int) -> int:
+    """Position in a run of the character at ``position`` of its pieces joined."""
+    k = bisect.bisect_right(starts, position) - 1
+    return pieces[k][0] + position - starts[k]
+
+
+def _sized(
+    blobs: dict[str, tuple[str, dict[int, _Form]]], first_rank: int
+) -> dict[tuple[int, int, str], list[tuple[int, str, str, _Form]]]:
+    """The lines of :func:`_blobs`, for matching a fixed-length wildcard key without a regex.
+
+    Keyed by ``(length, position, letter)`` (and ``(length, -1, "")`` for all of a length):
+    ``(rank, first letter, line, form)`` in blob order, ``rank`` counting from ``first_rank``.
+    """
+    out: dict[tuple[int, int, str], list[tuple[int, str, str, _Form]]] = {}
+    rank = first_rank
+    for head, (blob, at) in blobs.items():
+        offset = 0
+        for line in blob.split("\n"):
+            item = (rank, head, line, at[offset])
+            out.setdefault((len(line), -1, ""), []).append(item)
+            for position, letter in enumerate(line):
+                out.setdefault((len(line), position, letter), []).append(item)
+            rank += 1
+            offset += len(line) + 1
+    return out
+
+
 def _heads(key: str) -> str | None:
     """The letters a form matching ``key`` can start with; None for any."""
     first = key[0]
@@ -1248,8 +1633,17 @@ def _occurrences(s: str, token: str) -> Iterable[int]:
 
 
 def _run_pattern(key: str) -> str:
-    """Regex matching ``key`` with each letter run at least as long ("ass" -> "a+s{2,}")."""
-    return "".join(re.escape(ch) + ("+" if n == 1 else f"{{{n},}}") for ch, n in _runs(key))
+    """Regex matching ``key`` with each letter run at least as long ("ass" -> "(?<!a)a++s{2,}+").
+
+    A match starts where a run of its first letter starts and each run is taken whole
+    (possessive), which finds the same matches as ``a+s{2,}`` but scans a long run of one letter
+    once instead of once per starting character.
+    """
+    runs = _runs(key)
+    first = re.escape(runs[0][0])
+    return f"(?<!{first})" + "".join(
+        re.escape(ch) + ("++" if n == 1 else f"{{{n},}}+") for ch, n in runs
+    )
 
 
 def _alternation(patterns: Iterable[str]) -> re.Pattern[str] | None:

@@ -11,7 +11,7 @@ from sqlalchemy import orm
 
 from moderation import metrics
 from moderation.extensions import db
-from moderation.policy.decide import AuthorStatus, Decision, StrikeSpec, decide
+from moderation.policy.decide import AuthorStatus, Decision, Outcome, StrikeSpec, decide
 from moderation.policy.ladder import next_status
 from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Authors
@@ -114,6 +114,50 @@ def score_comment(
         "comment decided",
         extra={"comment_id": comment_id, "decision": str(decision.outcome)},
     )
+    return ScoreOutcome.DECIDED
+
+
+#: Reason code of a comment held because scoring it ran past the task's time limit.
+SCORING_TIME_LIMIT = "scoring_time_limit"
+
+
+def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
+    """Hold pending comment ``comment_id`` for a moderator without a score.
+
+    For a comment whose scoring ran past the worker's time limit: it is not lost, nor tried
+    again (it would stall a worker again), but decided ``hold`` with the reason
+    :data:`SCORING_TIME_LIMIT`, audited and announced like any automatic decision. No strike.
+    Idempotent like :func:`score_comment`: a comment already decided is left alone.
+    """
+    comment = (
+        db.session.execute(
+            sa.select(Comment)
+            .options(orm.joinedload(Comment.site))
+            .where(Comment.id == comment_id)
+            .with_for_update(of=Comment)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if comment is None:
+        return ScoreOutcome.MISSING
+    if comment.status != CommentStatus.PENDING:
+        db.session.rollback()
+        return ScoreOutcome.ALREADY_DECIDED
+    author = db.session.execute(
+        sa.select(Author).where(Author.id == comment.author_id).with_for_update(of=Author)
+    ).scalar_one()
+    comment.status = CommentStatus.HELD
+    comment.decision = comment.auto_decision = Outcome.HOLD.value
+    comment.reasons = [{"code": SCORING_TIME_LIMIT, "outcome": Outcome.HOLD.value}]
+    comment.decided_at = now
+    comment.decided_by = POLICY_ACTOR
+    comment.score_attempts = Comment.score_attempts + 1
+    _count_outcome(author, CommentStatus.HELD)
+    record_decision(comment, POLICY_ACTOR, now)
+    db.session.commit()
+    metrics.DECISIONS.labels(Outcome.HOLD.value, "policy").inc()
+    log.warning("comment held: scoring ran past its time limit", extra={"comment_id": comment_id})
     return ScoreOutcome.DECIDED
 
 

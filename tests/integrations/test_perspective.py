@@ -16,7 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from moderation import state
 from moderation.extensions import db
+from moderation.scoring.rules import RuleFilter
 from moderation.tables import AuditEntry
 from tests.integrations.support import CLEAN, LINKS, snapshot
 
@@ -477,3 +479,39 @@ def test_a_lone_surrogate_is_refused(client: FlaskClient, api_key: str) -> None:
     body = b'{"comment": {"text": "bad \\ud800 text"}, "requestedAttributes": {"TOXICITY": {}}}'
     error = google_error(analyze(client, api_key, body), 400, "INVALID_ARGUMENT")
     assert "comment.text" in error["message"]
+
+
+def rule_filter(app: Flask) -> RuleFilter:
+    with app.app_context():
+        return state.pipeline().rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f.u." * 2_500,  # 10,000 characters: once over two minutes of one worker's CPU
+        "a-b-c-" * 1_666 + "a-b-",
+        "fսсk." * 2_000,
+    ],
+)
+def test_a_long_adversarial_comment_is_scored_within_the_work_budget(
+    app: Flask, client: FlaskClient, api_key: str, text: str
+) -> None:
+    """The length limit and the rule filter's bounded work per character are the budget."""
+    assert len(text) <= 10_000
+    rules = rule_filter(app)
+    before = rules.work
+    response = analyze(client, api_key, request_for(text, "TOXICITY"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert rules.work - before <= 100 * len(text) + 2_000
+
+
+def test_a_comment_past_the_length_limit_is_refused_before_scoring(
+    app: Flask, client: FlaskClient, api_key: str
+) -> None:
+    rules = rule_filter(app)
+    before = rules.work
+    response = analyze(client, api_key, request_for("f.u." * 2_501))
+    error = google_error(response, 400, "INVALID_ARGUMENT")
+    assert error_type(error) == "COMMENT_TOO_LONG"
+    assert rules.work == before

@@ -193,6 +193,20 @@ def test_joins_collapses_and_wildcards(
     assert found(rules, text) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["Good", "good", "a good idea", "goods", "goodness", "Goode", "goodly", "goodies"]
+)
+def test_good_is_not_god(rules: RuleFilter, text: str) -> None:
+    """A doubled letter is read as evasion only where the word written is not itself a word."""
+    assert found(rules, text) == []
+    assert "god" not in rules.deobfuscate(text).text.split()
+
+
+@pytest.mark.parametrize(("text", "span"), [("oh my goood", "goood"), ("oh my god", "god")])
+def test_god_spelt_with_more_letters_is_still_god(rules: RuleFilter, text: str, span: str) -> None:
+    assert found(rules, text) == [("god", span)]
+
+
 def test_literal_leet_terms_only_as_written(rules: RuleFilter) -> None:
     assert found(rules, "a sob story") == []
     assert found(rules, "you $0b") == [("s0b", "$0b")]
@@ -544,3 +558,80 @@ def test_same_output_whatever_the_hash_seed() -> None:
     }
     assert len(outputs) == 1, outputs
     assert "goddamned" in next(iter(outputs))
+
+
+# --- bounded work on adversarial text ----------------------------------------------------------
+
+#: Work (characters examined, ``RuleFilter.work``) allowed per character of text. Ordinary and
+#: adversarial texts stay under ~30; the old join scan did O(n^2) windows of O(n) characters.
+WORK_PER_CHAR = 100
+WORK_FLOOR = 2_000
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LEET = "aeiou01345@$!*#|+lfcksht"
+_HOMOGLYPHS = "асеорхуіѕԁɡᴋʟսᴜꜰ"
+_SEPARATORS = [".", "-", "_", "&", "'", " ", ". ", " - ", "\u2019", ""]
+
+
+@st.composite
+def adversarial_texts(draw: st.DrawFn) -> str:
+    """Up to 10,000 characters built to make the matcher re-scan: repeated separators ("f.u."),
+    letters alternating with punctuation, runs of look-alikes, leet and wildcards, spaced
+    letters, one long token."""
+    alphabet = draw(st.sampled_from([_LETTERS, "fuckshitas", _LEET, _HOMOGLYPHS, "ua"]))
+    length = draw(st.sampled_from([50, 400, 2_000, 10_000]))
+    kind = draw(st.sampled_from(["repeat", "alternate", "run"]))
+    if kind == "repeat":
+        unit = draw(
+            st.lists(
+                st.tuples(st.sampled_from(alphabet), st.sampled_from(_SEPARATORS)),
+                min_size=1,
+                max_size=4,
+            )
+        )
+        piece = "".join(a + b for a, b in unit)
+        return (piece * (length // len(piece) + 1))[:length]
+    if kind == "alternate":
+        seed = draw(st.integers(0, 2**32 - 1))
+        rng = random.Random(seed)
+        separators = draw(st.sampled_from([_SEPARATORS, [".", "-"], [" "]]))
+        return "".join(rng.choice(alphabet) + rng.choice(separators) for _ in range(length // 2))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=adversarial_texts())
+def test_work_is_linear_in_text_length(rules: RuleFilter, text: str) -> None:
+    """The work done, not the time taken, is bounded: no input makes the filter re-scan."""
+    before = rules.work
+    rules.find(text)
+    assert rules.work - before <= WORK_PER_CHAR * len(text) + WORK_FLOOR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f.u." * 700,  # the reported stall: 2,800 characters took about 67 s
+        "f.u." * 2_500,
+        "a-b-c-" * 1_700,
+        "sh.it." * 1_700,
+        "f*&k&" * 2_000,
+        "f u c k " * 1_250,
+        "fսсk" * 2_500,
+        "é" * 10_000,
+        "a." * 5_000,
+    ],
+)
+def test_reported_stalls_are_bounded(rules: RuleFilter, text: str) -> None:
+    before = rules.work
+    rules.find(text)
+    assert rules.work - before <= WORK_PER_CHAR * len(text) + WORK_FLOOR
+
+
+def test_joins_are_still_found_in_long_runs(rules: RuleFilter) -> None:
+    text = "f.u." * 700 + "sh.it and f.u.c.k"
+    spans = [text[m.start : m.end] for m in terms(rules.find(text))]
+    assert "sh.it" in spans
+    assert "f.u.c.k" in spans
