@@ -71,7 +71,7 @@ _data_dir_option = click.option(
     help="Folder for the artefact and its model card.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--version", "model_version", default="1.1.0", show_default=True)
+@click.option("--version", "model_version", default="1.1.1", show_default=True)
 @click.option(
     "--source",
     "sources",
