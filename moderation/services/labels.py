@@ -10,9 +10,10 @@ CASCADE``). Functions add to the caller's transaction and never commit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -212,3 +213,136 @@ def record_suggestion(
     )
     db.session.commit()
     return row
+
+
+# --------------------------------------------------------------------------- import / export
+
+_IMPORT_KEYS = frozenset({"comment_id", "text", "violation", "labels", "decided_at"})
+
+
+def parse_line(line: str, *, now: datetime, max_chars: int) -> Example:
+    """One JSON line of ``feedback import``. Raises :class:`LabelError` saying what is wrong.
+
+    ``{"comment_id", "text", "violation": bool}`` or ``{"comment_id", "text", "labels":
+    {category: 0|1}}`` (both may be given if they agree), optional ``"decided_at"`` (ISO 8601,
+    UTC when it has no zone; ``now`` when absent).
+    """
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError):
+        raise LabelError("not valid JSON") from None
+    if not isinstance(item, dict):
+        raise LabelError("each line must be a JSON object")
+    unknown = sorted(set(item) - _IMPORT_KEYS)
+    if unknown:
+        raise LabelError(f"unknown field(s) {', '.join(map(repr, unknown))}")
+    ref = item.get("comment_id")
+    if isinstance(ref, bool) or not isinstance(ref, str | int) or not str(ref).strip():
+        raise LabelError("'comment_id' must be a non-empty string or an integer")
+    if len(str(ref)) > 255:
+        raise LabelError("'comment_id' is longer than 255 characters")
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise LabelError("'text' must be a non-empty string")
+    if len(text) > max_chars:
+        raise LabelError(f"'text' is longer than {max_chars} characters")
+    given_labels = item.get("labels")
+    violation = item.get("violation")
+    if given_labels is None and violation is None:
+        raise LabelError("give 'violation' (true/false) or 'labels' ({category: 0|1})")
+    if violation is not None and not isinstance(violation, bool):
+        raise LabelError("'violation' must be true or false")
+    categories: dict[str, int] = {}
+    if given_labels is not None:
+        if not isinstance(given_labels, dict) or not given_labels:
+            raise LabelError("'labels' must be a non-empty object of category: 0|1")
+        categories = check_labels(given_labels)
+        named = any(categories.values())
+        if violation is None:
+            violation = named
+        elif named and not violation:
+            raise LabelError("'violation' is false but 'labels' names a category")
+    decided_at = now
+    if "decided_at" in item:
+        decided_at = _moment(item["decided_at"])
+    return Example(str(ref), text, bool(violation), categories, decided_at)
+
+
+def _moment(raw: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise LabelError("'decided_at' must be an ISO 8601 time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_lines(lines: Iterable[str], *, now: datetime, max_chars: int) -> list[Example]:
+    """Every example of a JSON-lines file, blank lines skipped; a later line with the same
+    ``comment_id`` replaces the earlier one. Raises :class:`LabelError` naming the first bad
+    line's number: then nothing may be imported."""
+    found: dict[str, Example] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            example = parse_line(line, now=now, max_chars=max_chars)
+        except LabelError as exc:
+            raise LabelError(f"line {number}: {exc}") from None
+        found.pop(example.comment_ref, None)  # keep file order for the update
+        found[example.comment_ref] = example
+    return list(found.values())
+
+
+def import_examples(
+    site: Site, found: Sequence[Example], *, actor: str, now: datetime
+) -> tuple[int, int]:
+    """Insert or update ``found`` on the site, audited, in one transaction (committed).
+    Returns ``(added, updated)``."""
+    existing: dict[str, SiteLabel] = {}
+    refs = [e.comment_ref for e in found]
+    for start in range(0, len(refs), 500):
+        rows = db.session.execute(
+            sa.select(SiteLabel).where(
+                SiteLabel.site_id == site.id, SiteLabel.comment_ref.in_(refs[start : start + 500])
+            )
+        ).scalars()
+        existing.update({r.comment_ref: r for r in rows})
+    added = 0
+    for example in found:
+        row = existing.get(example.comment_ref)
+        if row is None:
+            row = SiteLabel(site_id=site.id, comment_ref=example.comment_ref, created_at=now)
+            db.session.add(row)
+            added += 1
+        row.text = example.text
+        row.violation = example.violation
+        row.labels = dict(example.labels)
+        row.source = LabelSource.IMPORT
+        row.actor = actor
+        row.decided_at = example.decided_at
+    audit.record(
+        actor,
+        "labels.imported",
+        now=now,
+        site_id=site.id,
+        target_type="site",
+        target_id=site.name,
+        details={"added": added, "updated": len(found) - added},
+    )
+    db.session.commit()
+    return added, len(found) - added
+
+
+def export_line(example: Example) -> str:
+    """The JSON line of ``feedback export`` (what ``feedback import`` reads)."""
+    item: dict[str, object] = {
+        "comment_id": example.comment_ref,
+        "text": example.text,
+        "violation": example.violation,
+    }
+    if example.labels:
+        item["labels"] = dict(example.labels)
+    item["decided_at"] = example.decided_at.isoformat()
+    return json.dumps(item, ensure_ascii=False)
