@@ -166,3 +166,29 @@ def test_score_cli_uses_the_sites_promoted_model(
     assert "site_model" not in plain["versions"]
     assert with_site["versions"]["site_model"] == "news-1"
     assert with_site["scores"]["attack"] > plain["scores"]["attack"]
+
+
+def test_the_gate_refuses_a_candidate_poisoned_by_one_account(app: Flask, tmp_path: Path) -> None:
+    """500 labels from one account call slurs and threats clean. The candidate fitted on
+    them is refused and the live model stays."""
+    from tests.services.site_fixture import poisoned_labels
+
+    invoke(app, "site", "add", "news")
+    import_lines(app, "news", site_labels(600), tmp_path)
+    code, out = invoke(app, "train", "--site", "news")
+    assert code == 0 and "news-1 promoted" in out, out
+    threat_before = attack(app, "I will kill you.", "news")
+    path = tmp_path / "poison.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in poisoned_labels(500)) + "\n")
+    code, out = invoke(app, "feedback", "import", "news", str(path), "--actor", "mallory")
+    assert code == 0 and "500 label(s) added" in out
+    code, out = invoke(app, "train", "--site", "news")
+    assert code == 0, out
+    assert "decision: REFUSE" in out
+    assert "news-2 refused and kept out" in out
+    # the poisoned candidate flags fewer of the site's honest held-out violations at the
+    # live model's false-positive rate (the shared set shows a loss too, within tolerance here)
+    assert "site recall @ live FPR" in out.split("refused and kept out")[1]
+    assert attack(app, "I will kill you.", "news") == threat_before  # news-1 still live
+    code, out = invoke(app, "model", "list", "--site", "news")
+    assert "* news-1" in out and "news-2" in out and "refused" in out
