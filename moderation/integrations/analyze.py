@@ -268,7 +268,7 @@ def _score(value: float) -> dict[str, Any]:
 
 
 def analyze(
-    plan: Plan, *, pipeline: Pipeline, policy: Policy, now: datetime
+    plan: Plan, *, pipeline: Pipeline, policy: Policy, now: datetime, site: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Perspective's ``AnalyzeCommentResponse`` for ``plan`` and the scorer versions used.
 
@@ -276,11 +276,12 @@ def analyze(
     links, as :func:`~moderation.policy.decide.decide` computes them, with no author); an
     attribute whose summary is below its ``scoreThreshold`` is left out, as are spans below
     it. ``languages`` mirrors the request (``["en"]`` when it gave none); we do not detect
-    languages, so ``detectedLanguages`` is always ``["en"]``.
+    languages, so ``detectedLanguages`` is always ``["en"]``. ``site`` picks the site's
+    promoted model, as for its webhook comments.
     """
     needed = {c for r in plan.attributes for c in r.attribute.categories}
     explain = dict.fromkeys(needed, EXPLAIN_FLOOR) if plan.spans and needed else None
-    result = pipeline.score(plan.text, explain_above=explain)
+    result = pipeline.score(plan.text, explain_above=explain, site=site)
     scores = decide(result, policy, author=None, now=now).scores
     spans = category_spans(result, policy.rule_scores) if plan.spans else None
     utf16 = utf16_offsets(plan.text) if plan.spans else None

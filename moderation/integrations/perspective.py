@@ -81,7 +81,11 @@ def analyze_comment() -> tuple[Response, int, dict[str, str]]:
     plan = perspective.validate(payload, max_chars=state.settings().max_text_chars)
     now = utcnow()
     body, versions = perspective.analyze(
-        plan, pipeline=state.pipeline(), policy=state.policies().for_site(site.name), now=now
+        plan,
+        pipeline=state.pipeline(),
+        policy=state.policies().for_site(site.name),
+        now=now,
+        site=site.name,
     )
     if not plan.do_not_store:
         api_keys.record_analysis(

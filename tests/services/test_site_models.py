@@ -192,3 +192,22 @@ def test_the_gate_refuses_a_candidate_poisoned_by_one_account(app: Flask, tmp_pa
     assert attack(app, "I will kill you.", "news") == threat_before  # news-1 still live
     code, out = invoke(app, "model", "list", "--site", "news")
     assert "* news-1" in out and "news-2" in out and "refused" in out
+
+
+def test_perspective_analyze_uses_the_keys_site_model(app: Flask, tmp_path: Path) -> None:
+    from moderation.services import api_keys
+    from moderation.services.sites import require_site
+
+    invoke(app, "site", "add", "news")
+    import_lines(app, "news", site_labels(300), tmp_path)
+    assert invoke(app, "train", "--site", "news")[0] == 0
+    with app.app_context():
+        _, key = api_keys.create_key(require_site("news"))
+    response = app.test_client().post(
+        f"/v1alpha1/comments:analyze?key={key}",
+        json={"comment": {"text": PROBE}, "requestedAttributes": {"INSULT": {}}},
+    )
+    assert response.status_code == 200
+    assert "site_model=news-1" in response.headers["X-Moderation-Versions"]
+    insult = response.get_json()["attributeScores"]["INSULT"]["summaryScore"]["value"]
+    assert insult > 0.5
