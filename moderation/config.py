@@ -71,6 +71,15 @@ class Settings(BaseModel):
         default=PROJECT_ROOT / "eval",
         description="Shared evaluation sets (*.jsonl) a site model's candidate must not lose on.",
     )
+    site_retrain_min_labels: int = Field(
+        default=200, ge=1, description="New labels that make a site's model due for retraining."
+    )
+    site_retrain_max_age_days: float = Field(
+        default=7.0, gt=0, description="A site with new labels is retrained at least this often."
+    )
+    site_retrain_check_seconds: float = Field(
+        default=3600.0, gt=0, description="How often celery beat looks for sites due."
+    )
     max_text_chars: int = Field(default=10_000, ge=1, le=1_000_000)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
     signature_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)

@@ -13,18 +13,19 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
 from moderation.extensions import db
+from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy
 from moderation.scoring.pipeline import Pipeline
 from moderation.scoring.site_model import SiteModel, SiteModelError, SiteModelStore
-from moderation.services import audit, labels
-from moderation.tables import Site
+from moderation.services import audit, events, labels
+from moderation.tables import Site, SiteLabel
 from moderation.training import site as trainer
 
 log = logging.getLogger(__name__)
@@ -170,13 +171,20 @@ def train_site(
     store.save(weights, card)
     if passed and promote:
         store.promote(site.name, version)
+    if passed and promote:
+        action = "model.promoted"
+    else:
+        action = "model.trained" if passed else "model.rejected"
+    if action != "model.trained":
+        events.emit(
+            action,
+            site,
+            now=now,
+            details={"version": version, "live": report.live_version, "reasons": report.reasons},
+        )
     audit.record(
         actor,
-        "model.promoted"
-        if passed and promote
-        else "model.rejected"
-        if not passed
-        else "model.trained",
+        action,
         now=now,
         site_id=site.id,
         target_type="site_model",
@@ -233,3 +241,57 @@ def rollback(site_name: str, *, store: SiteModelStore, actor: str, now: datetime
     )
     db.session.commit()
     return previous
+
+
+def due_for_training(
+    site: Site, store: SiteModelStore, *, now: datetime, min_new: int, max_age: timedelta
+) -> bool:
+    """True when ``min_new`` labels arrived since the site's last training (its newest
+    version's card), or some did and that training is older than ``max_age``; a site never
+    trained is due once it has ``MIN_LABELS``."""
+    cards = store.versions(site.name)
+    if not cards:
+        return labels.count(site.id) >= MIN_LABELS
+    last = datetime.fromisoformat(str(cards[-1]["created_at"]))
+    new = int(
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(SiteLabel)
+            .where(SiteLabel.site_id == site.id, SiteLabel.created_at > last)
+        ).scalar_one()
+    )
+    return new >= min_new or (new > 0 and now - last >= max_age)
+
+
+def retrain_due_sites(
+    *,
+    pipeline: Pipeline,
+    store: SiteModelStore,
+    policies: PolicySet,
+    shared_dir: Path,
+    min_new: int,
+    max_age: timedelta,
+    now: datetime,
+) -> list[TrainOutcome]:
+    """Train and gate every site that is due (:func:`due_for_training`); each outcome is
+    audited and sent to the site as ``model.promoted`` / ``model.rejected``."""
+    if pipeline.classifier is None:
+        return []
+    outcomes = []
+    shared: list[SharedSet] | None = None
+    for site in db.session.execute(sa.select(Site).order_by(Site.id)).scalars().all():
+        if not due_for_training(site, store, now=now, min_new=min_new, max_age=max_age):
+            continue
+        shared = shared if shared is not None else shared_sets(shared_dir)
+        outcomes.append(
+            train_site(
+                site.name,
+                pipeline=pipeline,
+                store=store,
+                shared=shared,
+                threshold=gate_threshold(policies.for_site(site.name), pipeline),
+                actor="scheduler",
+                now=now,
+            )
+        )
+    return outcomes

@@ -211,3 +211,43 @@ def test_perspective_analyze_uses_the_keys_site_model(app: Flask, tmp_path: Path
     assert "site_model=news-1" in response.headers["X-Moderation-Versions"]
     insult = response.get_json()["attributeScores"]["INSULT"]["summaryScore"]["value"]
     assert insult > 0.5
+
+
+def test_beat_task_retrains_due_sites_gates_and_tells_the_site(app: Flask, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from moderation.extensions import db
+    from moderation.tables import AuditEntry, Event
+    from moderation.tasks import retrain_sites
+
+    invoke(app, "site", "add", "news")
+    invoke(app, "site", "add", "gazette")
+    import_lines(app, "news", site_labels(300), tmp_path)
+    import_lines(app, "gazette", site_labels(30, seed=2), tmp_path)  # below the minimum
+    with app.app_context():
+        assert retrain_sites.run() == "1 site(s) trained"
+        assert retrain_sites.run() == "0 site(s) trained"  # nothing new: not due again
+        actions = db.session.execute(
+            sa.select(AuditEntry.action, AuditEntry.actor, AuditEntry.target_id).where(
+                AuditEntry.action.like("model.%")
+            )
+        ).all()
+        assert actions == [("model.promoted", "scheduler", "news-1")]
+        event = db.session.execute(
+            sa.select(Event).where(Event.type == "model.promoted")
+        ).scalar_one()
+        assert event.payload["details"]["version"] == "news-1"
+        assert event.ordering_key.startswith("site:")
+    assert attack(app, PROBE, "news")[1]["site_model"] == "news-1"
+    # 200 new labels make news due again; the candidate does no better: rejected, told
+    import_lines(app, "news", site_labels(200, seed=7), tmp_path)
+    with app.app_context():
+        assert retrain_sites.run() == "1 site(s) trained"
+        types = (
+            db.session.execute(
+                sa.select(Event.type).where(Event.type.like("model.%")).order_by(Event.seq)
+            )
+            .scalars()
+            .all()
+        )
+        assert types[0] == "model.promoted" and len(types) == 2
