@@ -251,3 +251,22 @@ def test_beat_task_retrains_due_sites_gates_and_tells_the_site(app: Flask, tmp_p
             .all()
         )
         assert types[0] == "model.promoted" and len(types) == 2
+
+
+def test_policy_advise_prints_figures_and_writes_a_policy_simulate_reads(
+    app: Flask, tmp_path: Path
+) -> None:
+    invoke(app, "site", "add", "news")
+    import_lines(app, "news", site_labels(300), tmp_path)
+    out_file = tmp_path / "advised.yaml"
+    code, out = invoke(
+        app, "policy", "advise", "--site", "news", "--rate", "0.02", "--out", str(out_file)
+    )
+    assert code == 0, out
+    assert "budget: 2.0% of them held" in out and "attack" in out
+    code, simulated = invoke(app, "policy", "simulate", "--site", "news", str(out_file))
+    assert code == 0, simulated
+    code, out = invoke(app, "policy", "advise", "--site", "news", "--rate", "1.5")
+    assert code != 0
+    code, out = invoke(app, "policy", "advise", "--site", "nowhere")
+    assert code != 0
