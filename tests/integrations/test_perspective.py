@@ -472,7 +472,9 @@ def test_a_failure_inside_is_a_google_500_without_the_text_in_the_logs(
 ) -> None:
     from moderation.scoring.pipeline import Pipeline
 
-    def broken(self: Pipeline, text: str, explain_above: object = None) -> None:
+    def broken(
+        self: Pipeline, text: str, explain_above: object = None, *, site: object = None
+    ) -> None:
         raise ValueError(f"cannot score {text!r}")
 
     monkeypatch.setattr(Pipeline, "score", broken)
