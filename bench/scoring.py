@@ -3,7 +3,9 @@
     python bench/scoring.py [--texts FILE] [--models-dir models] [--config-dir config] [-n 2000]
 
 Texts: ``--texts`` (JSON lines with "text", or a toxic_spans ``tsd_*.csv``), else
-``eval/mixed_comments.jsonl``. Prints figures for our scorer (rule filter + classifier, as the
+``eval/mixed_comments.jsonl``. A site model (:mod:`moderation.scoring.site_model`) fitted on
+the labels of ``eval/*.jsonl`` is timed too, as the pipeline runs it for a site that has one.
+Prints figures for our scorer (rule filter + classifier, as the
 pipeline runs them) and, in the same run on the same texts, for alt-profanity-check and
 better-profanity, with ratios. A benchmark that prints, not a test.
 """
@@ -63,6 +65,34 @@ def batched_per_s(
     for i in range(0, len(texts), size):
         fn(texts[i : i + size])
     return len(texts) / (time.perf_counter() - started)
+
+
+def bench_site_model(clf: object, rules: object) -> object:
+    """A site model fitted on the labels of ``eval/*.jsonl`` (same shape as a real one)."""
+    if rules is None:
+        return None
+    from moderation.scoring.site_model import SiteModel
+    from moderation.services.labels import Example
+    from moderation.training import site as trainer
+
+    rows = [
+        json.loads(line)
+        for path in sorted((ROOT / "eval").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    examples = [
+        Example(str(i), r["text"], r["label"] == "violation", {}, None)  # type: ignore[arg-type]
+        for i, r in enumerate(rows)
+    ]
+    prepared = trainer.prepare([e.text for e in examples], rules, clf)  # type: ignore[arg-type]
+    weights = trainer.fit(examples, prepared, clf, site="bench", version="bench-1")  # type: ignore[arg-type]
+    model = SiteModel(clf, weights)  # type: ignore[arg-type]
+    print(
+        f"site model: fitted on {len(examples)} labels of eval/*.jsonl, "
+        f"categories fitted: {int(weights.fitted.sum())} of {len(weights.fitted)}"
+    )
+    return model
 
 
 def main() -> None:
@@ -136,6 +166,23 @@ def main() -> None:
         single_ms(ours_one, texts),
         batched_per_s(ours_batch, texts),
     )
+    site_model = bench_site_model(clf, rules if "rules" in locals() else None)
+    if site_model is not None:
+
+        def site_one(text: str) -> object:
+            found, norm = analyze(text)
+            return site_model.predict_batch([norm], [found])  # type: ignore[list-item]
+
+        def site_batch(batch: Sequence[str]) -> object:
+            pairs = [analyze(t) for t in batch]
+            return site_model.predict_batch([n for _, n in pairs], [f for f, _ in pairs])  # type: ignore[misc]
+
+        for text in texts[:50]:
+            site_one(text)
+        results["ours with a site model"] = (
+            single_ms(site_one, texts),
+            batched_per_s(site_batch, texts),
+        )
     results["ours: normalize + classifier"] = (
         single_ms(lambda t: clf.predict(normalize(t)), texts),
         batched_per_s(model_batch, texts),

@@ -86,6 +86,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "moderation.deliver_due_events",
                 "schedule": settings.delivery_poll_seconds,
             },
+            "retrain-due-sites": {
+                "task": "moderation.retrain_sites",
+                "schedule": settings.site_retrain_check_seconds,
+            },
         },
         "beat_schedule_filename": str(settings.resolved_instance_path() / "celerybeat-schedule"),
     }

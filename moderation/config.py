@@ -65,6 +65,23 @@ class Settings(BaseModel):
     )
     config_dir: Path = Field(default=PROJECT_ROOT / "config")
     models_dir: Path = Field(default=PROJECT_ROOT / "models")
+    site_models_dir: Path | None = Field(
+        default=None,
+        description="Site models, one folder per site; <instance path>/site-models when unset.",
+    )
+    shared_eval_dir: Path = Field(
+        default=PROJECT_ROOT / "eval",
+        description="Shared evaluation sets (*.jsonl) a site model's candidate must not lose on.",
+    )
+    site_retrain_min_labels: int = Field(
+        default=200, ge=1, description="New labels that make a site's model due for retraining."
+    )
+    site_retrain_max_age_days: float = Field(
+        default=7.0, gt=0, description="A site with new labels is retrained at least this often."
+    )
+    site_retrain_check_seconds: float = Field(
+        default=3600.0, gt=0, description="How often celery beat looks for sites due."
+    )
     max_text_chars: int = Field(default=10_000, ge=1, le=1_000_000)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
     signature_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
@@ -152,6 +169,9 @@ class Settings(BaseModel):
 
     def resolved_instance_path(self) -> Path:
         return self.instance_path or PROJECT_ROOT / "instance"
+
+    def resolved_site_models_dir(self) -> Path:
+        return self.site_models_dir or self.resolved_instance_path() / "site-models"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -34,4 +34,4 @@ def site_cache(app: Flask | None = None) -> SiteCache:
 def pipeline(app: Flask | None = None) -> Pipeline:
     """The process-wide scoring pipeline, built on first use (never at start-up)."""
     conf = settings(app)
-    return get_pipeline(conf.config_dir, conf.models_dir)
+    return get_pipeline(conf.config_dir, conf.models_dir, conf.resolved_site_models_dir())

@@ -374,3 +374,56 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
+
+
+class LabelSource:
+    """Where a labelled example came from."""
+
+    MODERATOR = "moderator_decision"
+    APPEAL = "appeal"
+    SUGGEST = "suggestscore"
+    IMPORT = "import"
+    ALL = (MODERATOR, APPEAL, SUGGEST, IMPORT)
+
+
+class SiteLabel(db.Model):  # type: ignore[name-defined,misc]
+    """A human judgement of one comment of one site: the training data of its site model.
+
+    One row per (site, comment reference): a later judgement of the same comment replaces the
+    earlier one. ``labels`` maps a category to 0/1 where the judge named categories; it is
+    empty when only ``violation`` is known. The row goes with its comment or author
+    (``ON DELETE CASCADE``); imported rows reference no comment row, only ``comment_ref``.
+    """
+
+    __tablename__ = "site_labels"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "comment_ref"),
+        sa.Index("ix_site_labels_site_id_decided_at", "site_id", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_ref: Mapped[str] = mapped_column(sa.String(255))
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text)
+    violation: Mapped[bool]
+    labels: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    source: Mapped[str] = mapped_column(
+        sa.Enum(
+            *LabelSource.ALL,
+            name="label_source",
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+        )
+    )
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()

@@ -58,6 +58,31 @@ def score_comment(self: Any, comment_id: int) -> str:
     return str(outcome)
 
 
+@shared_task(name="moderation.retrain_sites", ignore_result=True)
+def retrain_sites() -> str:
+    """Retrain and gate the sites whose labels make them due (run periodically by beat).
+    Safe to run twice: a site just trained is not due again until new labels arrive."""
+    from moderation.scoring.site_model import SiteModelStore
+    from moderation.services import site_models
+
+    settings = state.settings()
+    outcomes = site_models.retrain_due_sites(
+        pipeline=state.pipeline(),
+        store=SiteModelStore(settings.resolved_site_models_dir()),
+        policies=state.policies(),
+        shared_dir=settings.shared_eval_dir,
+        min_new=settings.site_retrain_min_labels,
+        max_age=timedelta(days=settings.site_retrain_max_age_days),
+        now=utcnow(),
+    )
+    for outcome in outcomes:
+        log.info(
+            "site model trained",
+            extra={"version": outcome.version, "promoted": outcome.promoted},
+        )
+    return f"{len(outcomes)} site(s) trained"
+
+
 @shared_task(name="moderation.sweep_pending", ignore_result=True)
 def sweep_pending() -> str:
     """Re-enqueue comments left pending (run periodically by celery beat)."""

@@ -26,6 +26,8 @@ LAZY_COMMANDS = {
     "events": "moderation.cli.events:events_group",
     "policy": "moderation.cli.policy:policy_group",
     "user": "moderation.cli.users:user_group",
+    "feedback": "moderation.cli.feedback:feedback_group",
+    "model": "moderation.cli.models:model_group",
     "train": "moderation.training.cli:train_command",
     "evaluate": "moderation.training.cli:evaluate_command",
 }

@@ -432,3 +432,69 @@ def simulate_command(
     db.session.rollback()
     report = simulate(records, current, candidate_policy, authors=seeds)
     click.echo(json.dumps(report_json(report), indent=2) if as_json else render(report))
+
+
+@policy_group.command("advise")
+@click.option("--site", "site_name", required=True, help="The site whose labels are used.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Largest share of the site's clean comments that may be held or rejected.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Candidate policy file to write (default: advised-<site>.yaml in the instance folder).",
+)
+@with_appcontext
+def advise_command(site_name: str, rate: float, out: Path | None) -> None:
+    """Recommend per-category hold thresholds from SITE's labels: the most recall while at
+    most RATE of its clean comments are held. Prints the figures and writes a candidate
+    policy for `policy simulate`. Scores come from the site's live model (in-sample for the
+    labels it was trained on: optimistic)."""
+    import yaml
+
+    from moderation.extensions import db
+    from moderation.policy.advise import advise
+    from moderation.policy.decide import decide
+    from moderation.services import labels
+    from moderation.services.sites import SiteError, require_site
+
+    try:
+        site = require_site(site_name)
+    except SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    examples = labels.examples(site.id)
+    db.session.rollback()
+    if not examples:
+        raise click.ClickException(f"site {site_name!r} has no labels")
+    policy = state.policies().for_site(site_name)
+    now = utcnow()
+    results = state.pipeline().score_batch([e.text for e in examples], site=site_name)
+    scores = [decide(r, policy, author=None, now=now).scores for r in results]
+    positive: dict[Category, list[bool]] = {c: [] for c in policy.categories}
+    for example, combined in zip(examples, scores, strict=True):
+        named = {c for c, v in example.labels.items() if v}
+        guess = max(combined, key=lambda c: combined[c]) if combined else None
+        for category in positive:
+            if not named:
+                flag = example.violation and category == guess
+            else:
+                flag = example.violation and str(category) in named
+            positive[category].append(flag)
+    try:
+        result = advise(scores, positive, [not e.violation for e in examples], policy, rate)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.table())
+    target = out or state.settings().resolved_instance_path() / f"advised-{site_name}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Advised for site {site_name} from {len(examples)} labels, clean rate {rate:.1%}.\n"
+        f"# Try it: moderation policy simulate --site {site_name} {target}\n"
+    )
+    target.write_text(header + yaml.safe_dump(result.overrides(), sort_keys=True), encoding="utf-8")
+    click.echo(f"candidate policy written to {target}")

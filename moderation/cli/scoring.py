@@ -44,14 +44,18 @@ def parse_line(number: int, line: str) -> tuple[Any, str | None, str | None]:
     return ident, text, None
 
 
-def score_lines(lines: IO[str], pipeline: Pipeline, policy: Policy) -> Iterator[dict[str, Any]]:
+def score_lines(
+    lines: IO[str], pipeline: Pipeline, policy: Policy, site: str | None = None
+) -> Iterator[dict[str, Any]]:
     hold_floor = {c: t.hold for c, t in policy.categories.items()}
     now = utcnow()
     batch: list[tuple[int, Any, str | None, str | None]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
         texts = [text for _, _, text, err in batch if err is None and text is not None]
-        results = iter(pipeline.score_batch(texts, explain_above=hold_floor) if texts else [])
+        results = iter(
+            pipeline.score_batch(texts, explain_above=hold_floor, site=site) if texts else []
+        )
         for number, ident, text, err in batch:
             if err is not None or text is None:
                 yield {"id": ident, "line": number, "error": err}
@@ -81,18 +85,25 @@ def score_lines(lines: IO[str], pipeline: Pipeline, policy: Policy) -> Iterator[
 
 @click.command("score")
 @click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
-@click.option("--site", "site_name", default=None, help="Use this site's policy override.")
+@click.option(
+    "--site",
+    "site_name",
+    default=None,
+    help="Use this site's policy override and its promoted site model.",
+)
 def score_command(source: IO[str], site_name: str | None) -> None:
     """Score JSON lines from SOURCE (a file, or - for stdin) and print one JSON line each."""
     try:
         settings = load_settings()
         policies = load_policies(settings.config_dir)
-        pipeline = build_pipeline(settings.config_dir, settings.models_dir)
+        pipeline = build_pipeline(
+            settings.config_dir, settings.models_dir, settings.resolved_site_models_dir()
+        )
     except (ConfigError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     policy = policies.for_site(site_name) if site_name else policies.default
     failed = 0
-    for out in score_lines(source, pipeline, policy):
+    for out in score_lines(source, pipeline, policy, site=site_name):
         failed += "error" in out
         click.echo(json.dumps(out, ensure_ascii=False))
     if failed:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from moderation.dashboard.highlight import Span, collect_spans, render
 from moderation.policy.loader import PolicySet
 from moderation.scoring.types import CATEGORIES
+from moderation.services import queue
 from moderation.services.queue import QueueItem
 from moderation.services.review import REJECT_REASONS
 from moderation.tables import Author, Comment, CommentStatus
@@ -58,6 +59,11 @@ class Card:
     @property
     def held(self) -> bool:
         return self.comment.status == CommentStatus.HELD
+
+    @property
+    def confidence(self) -> float:
+        """How sure the scoring is, 0 (a coin flip) to 1 (see the queue's informative order)."""
+        return queue.confidence(self.comment.risk)
 
     @property
     def appeal(self) -> bool:

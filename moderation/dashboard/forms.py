@@ -176,7 +176,7 @@ class QueueQuery(Input):
     article: Text | None = None
     category: Category | None = None
     appeals: bool = False
-    sort: Literal["risk", "age"] = "risk"
+    sort: Literal["risk", "informative", "age"] = "risk"
     page: Page = 1
 
 

@@ -93,10 +93,53 @@ class AnalyzeCommentIn(_In):
     drop_unsupported_attributes: bool | None = None
 
 
+class ScoreIn(_In):
+    value: float | None = None
+
+
+class SuggestedAttributeIn(_In):
+    summary_score: ScoreIn | None = None
+
+
 class SuggestCommentScoreIn(_In):
     comment: TextEntryIn | None = None
+    attribute_scores: dict[str, SuggestedAttributeIn] | None = None
+    community_id: str | None = None
     client_token: str | None = None
     languages: list[str] | None = None
+
+
+#: A suggested summary score at or above this is a "yes" for the attribute.
+SUGGESTION_POSITIVE = 0.5
+
+
+def suggested_label(payload: SuggestCommentScoreIn) -> tuple[bool, dict[str, int]]:
+    """The label a ``comments:suggestscore`` request means: ``(violation, {category: 0|1})``.
+
+    An attribute with one category (``INSULT`` -> attack, ...) labels that category; the
+    composite ones (``TOXICITY``, ``SEVERE_TOXICITY``) only say whether the comment violates.
+    Raises the 400 Perspective gives when no attribute has a summary score in [0, 1].
+    """
+    labels: dict[str, int] = {}
+    votes: list[bool] = []
+    for name, suggested in (payload.attribute_scores or {}).items():
+        attribute = ATTRIBUTES.get(base_name(name))
+        value = suggested.summary_score.value if suggested.summary_score else None
+        if attribute is None or value is None:
+            continue
+        if not 0.0 <= value <= 1.0:
+            field = f"attribute_scores[{name}].summary_score.value"
+            raise bad_payload(f"Invalid value at '{field}': must be in [0, 1].", field=field)
+        positive = value >= SUGGESTION_POSITIVE
+        votes.append(positive)
+        if len(attribute.categories) == 1:
+            labels[attribute.categories[0].value] = int(positive)
+    if not votes:
+        raise bad_payload(
+            "Invalid value at 'attribute_scores': no supported attribute with a summary score.",
+            field="attribute_scores",
+        )
+    return any(votes), labels
 
 
 def parse(model: type[_In], data: dict[str, Any]) -> Any:
@@ -225,7 +268,7 @@ def _score(value: float) -> dict[str, Any]:
 
 
 def analyze(
-    plan: Plan, *, pipeline: Pipeline, policy: Policy, now: datetime
+    plan: Plan, *, pipeline: Pipeline, policy: Policy, now: datetime, site: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Perspective's ``AnalyzeCommentResponse`` for ``plan`` and the scorer versions used.
 
@@ -233,11 +276,12 @@ def analyze(
     links, as :func:`~moderation.policy.decide.decide` computes them, with no author); an
     attribute whose summary is below its ``scoreThreshold`` is left out, as are spans below
     it. ``languages`` mirrors the request (``["en"]`` when it gave none); we do not detect
-    languages, so ``detectedLanguages`` is always ``["en"]``.
+    languages, so ``detectedLanguages`` is always ``["en"]``. ``site`` picks the site's
+    promoted model, as for its webhook comments.
     """
     needed = {c for r in plan.attributes for c in r.attribute.categories}
     explain = dict.fromkeys(needed, EXPLAIN_FLOOR) if plan.spans and needed else None
-    result = pipeline.score(plan.text, explain_above=explain)
+    result = pipeline.score(plan.text, explain_above=explain, site=site)
     scores = decide(result, policy, author=None, now=now).scores
     spans = category_spans(result, policy.rule_scores) if plan.spans else None
     utf16 = utf16_offsets(plan.text) if plan.spans else None

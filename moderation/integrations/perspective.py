@@ -9,7 +9,9 @@ What is stored: with ``doNotStore: true`` nothing at all (no row, no audit entry
 about the request); otherwise one audit entry per request naming the key and the attributes,
 never the text or the scores. No comment is created: analyze calls are not moderation
 decisions. ``comments:suggestscore`` (Perspective's feedback method, which Coral's
-Perspective client also implements) is accepted and discarded.
+Perspective client also implements) stores a labelled example of the key's site
+(:mod:`moderation.services.labels`), referenced by its ``clientToken`` (or the text's
+SHA-256 when there is none); the site's model learns from it, and nothing leaves this server.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from moderation.integrations.google_errors import (
     missing_key,
     register_google_error_handlers,
 )
-from moderation.services import api_keys
+from moderation.services import api_keys, labels
 from moderation.tables import ApiKey, Site, utcnow
 
 KEY_HEADER = "X-Goog-Api-Key"
@@ -79,7 +81,11 @@ def analyze_comment() -> tuple[Response, int, dict[str, str]]:
     plan = perspective.validate(payload, max_chars=state.settings().max_text_chars)
     now = utcnow()
     body, versions = perspective.analyze(
-        plan, pipeline=state.pipeline(), policy=state.policies().for_site(site.name), now=now
+        plan,
+        pipeline=state.pipeline(),
+        policy=state.policies().for_site(site.name),
+        now=now,
+        site=site.name,
     )
     if not plan.do_not_store:
         api_keys.record_analysis(
@@ -96,11 +102,20 @@ def analyze_comment() -> tuple[Response, int, dict[str, str]]:
 
 @bp.post("/v1alpha1/comments:suggestscore")
 def suggest_comment_score() -> tuple[Response, int]:
-    """Accepted and discarded: our models are trained from moderators' decisions in the
-    dashboard, not from clients' suggestions."""
-    authenticate()
+    """A client's judgement of a comment: stored as a label of the key's site."""
+    site, key = authenticate()
     payload = perspective.parse(perspective.SuggestCommentScoreIn, read_json())
-    perspective.check_comment(payload.comment, max_chars=state.settings().max_text_chars)
+    text = perspective.check_comment(payload.comment, max_chars=state.settings().max_text_chars)
+    violation, categories = perspective.suggested_label(payload)
+    labels.record_suggestion(
+        site,
+        text=text,
+        client_token=payload.client_token,
+        violation=violation,
+        labels=categories,
+        actor=f"api-key:{key.prefix}",
+        now=utcnow(),
+    )
     body: dict[str, Any] = {}
     if payload.client_token is not None:
         body["clientToken"] = payload.client_token

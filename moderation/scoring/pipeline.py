@@ -14,6 +14,7 @@ from pathlib import Path
 from moderation.scoring.classifier import Classifier, default_model_path
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
+from moderation.scoring.site_model import Model, SiteModelStore
 from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 
 log = logging.getLogger(__name__)
@@ -23,78 +24,114 @@ class Pipeline:
     """Scores texts. Thread-safe once built; holds no per-request state."""
 
     def __init__(
-        self, rules: RuleFilter, patterns: PatternFilter, classifier: Classifier | None
+        self,
+        rules: RuleFilter,
+        patterns: PatternFilter,
+        classifier: Classifier | None,
+        site_models: SiteModelStore | None = None,
     ) -> None:
         self.rules = rules
         self.patterns = patterns
         self.classifier = classifier
+        self.site_models = site_models
         versions = {"rules": rules.version, "patterns": patterns.version}
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
 
     def score(
-        self, text: str, explain_above: Mapping[Category, float] | None = None
+        self,
+        text: str,
+        explain_above: Mapping[Category, float] | None = None,
+        *,
+        site: str | None = None,
     ) -> ScoreResult:
-        return self.score_batch([text], explain_above)[0]
+        return self.score_batch([text], explain_above, site=site)[0]
+
+    def model_for(self, site: str | None) -> Model | None:
+        """The site's promoted model, else the general model (``None``: rules only)."""
+        if site is not None and self.site_models is not None and self.classifier is not None:
+            found = self.site_models.model_for(site, self.classifier)
+            if found is not None:
+                return found
+        return self.classifier
 
     def score_batch(
-        self, texts: Sequence[str], explain_above: Mapping[Category, float] | None = None
+        self,
+        texts: Sequence[str],
+        explain_above: Mapping[Category, float] | None = None,
+        *,
+        site: str | None = None,
     ) -> list[ScoreResult]:
         """Score many texts at once (the classifier vectorises the batch in one call).
 
         ``explain_above`` maps a category to the model score from which its evidence spans
         are computed (normally the policy's hold threshold); ``None`` explains nothing.
+        ``site`` picks the site's promoted model (versions gain ``site_model``).
         """
         analyzed = self.rules.analyze_batch(texts)
         word_matches = [found for found, _ in analyzed]
         normalized = [norm for _, norm in analyzed]
-        if self.classifier is None:
+        model = self.model_for(site)
+        versions = self.versions
+        if model is not None and model is not self.classifier:
+            versions = {**versions, "site_model": model.version}
+        if model is None:
             predictions: list[dict[Category, float]] = [dict.fromkeys(CATEGORIES, 0.0)] * len(texts)
         else:
             # The model was trained with the word-list hits as features: pass them.
-            predictions = self.classifier.predict_batch(normalized, matches=word_matches)
+            predictions = model.predict_batch(normalized, matches=word_matches)
         results = []
         for norm, found, probs in zip(normalized, word_matches, predictions, strict=True):
             scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
             phrases = self.patterns.find(norm, found)
             matches = sorted([*found, *phrases], key=lambda m: (m.start, m.end))
             evidence: list[Evidence] = []
-            if explain_above and self.classifier is not None:
+            if explain_above and model is not None:
                 wanted = [c for c, floor in explain_above.items() if scores.get(c, 0.0) >= floor]
                 if wanted:
-                    evidence = self.classifier.explain(norm, wanted)
+                    evidence = model.explain(norm, wanted)
             results.append(
                 ScoreResult(
                     scores=scores,
                     matches=tuple(matches),
                     explanations=tuple(evidence),
-                    versions=self.versions,
+                    versions=versions,
                 )
             )
         return results
 
 
 _lock = threading.Lock()
-_cache: dict[tuple[Path, Path], Pipeline] = {}
+_cache: dict[tuple[Path, Path, Path | None], Pipeline] = {}
 
 
-def build_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:
-    """Compile the rules and load the newest model in ``models_dir`` (rules only if none)."""
+def build_pipeline(
+    config_dir: Path, models_dir: Path, site_models_dir: Path | None = None
+) -> Pipeline:
+    """Compile the rules and load the newest model in ``models_dir`` (rules only if none);
+    sites' promoted models are read from ``site_models_dir`` when they are first scored."""
     rules = RuleFilter.from_config(config_dir)
     patterns = PatternFilter.from_config(config_dir)
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
         log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
-    return Pipeline(rules, patterns, classifier)
+    store = SiteModelStore(site_models_dir) if site_models_dir is not None else None
+    return Pipeline(rules, patterns, classifier, store)
 
 
-def get_pipeline(config_dir: Path, models_dir: Path) -> Pipeline:
+def get_pipeline(
+    config_dir: Path, models_dir: Path, site_models_dir: Path | None = None
+) -> Pipeline:
     """The process-wide pipeline for these directories, built on first use."""
-    key = (config_dir.resolve(), models_dir.resolve())
+    key = (
+        config_dir.resolve(),
+        models_dir.resolve(),
+        site_models_dir.resolve() if site_models_dir is not None else None,
+    )
     with _lock:
         pipeline = _cache.get(key)
         if pipeline is None:
-            pipeline = _cache[key] = build_pipeline(config_dir, models_dir)
+            pipeline = _cache[key] = build_pipeline(config_dir, models_dir, site_models_dir)
         return pipeline

@@ -80,7 +80,7 @@ def score_comment(
     # this comment is judged, so it is not held by a watch that no longer applies.
     _apply_ladder(author, comment, policy.authors, None, now, policy.version)
     hold_floor = {c: t.hold for c, t in policy.categories.items()}
-    result = pipeline.score(comment.text, explain_above=hold_floor)
+    result = pipeline.score(comment.text, explain_above=hold_floor, site=comment.site.name)
     decision = decide(
         result,
         policy,

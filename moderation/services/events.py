@@ -58,7 +58,11 @@ EVENT_TYPES = (
     "comment.appeal_resolved",
     "author.sanctioned",
     "author.reinstated",
+    "model.promoted",  # a site model passed the gate and now scores the site
+    "model.rejected",  # a retrained candidate was refused by the gate (details: the reasons)
 )
+#: Site-level events: ordered per site, about neither a comment nor an author.
+SITE_EVENT_TYPES = frozenset({"model.promoted", "model.rejected"})
 EVENT_ID_HEADER = "X-Moderation-Event-Id"
 EVENT_TYPE_HEADER = "X-Moderation-Event-Type"
 USER_AGENT = "moderation-callbacks/1"
@@ -125,6 +129,8 @@ def emit(
         if author.id is None:
             db.session.flush()
         ordering_key = f"author:{author.id}"
+    elif type_ in SITE_EVENT_TYPES:
+        ordering_key = f"site:{site.id}"
     else:
         raise ValueError("an event needs a comment or an author")
     payload: dict[str, Any] = {

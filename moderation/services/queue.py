@@ -38,7 +38,16 @@ T = TypeVar("T")
 STRIKE_PRIORITY = 0.05
 STRIKE_CAP = 4.0
 
-QueueSort = Literal["risk", "age"]
+QueueSort = Literal["risk", "informative", "age"]
+#: "Most informative first": the comments whose highest calibrated score is nearest this
+#: (where the model is least sure) come first; a moderator's label there teaches the site
+#: model the most (uncertainty sampling).
+UNCERTAIN_AT = 0.5
+
+
+def confidence(risk: float) -> float:
+    """How sure the scoring is of a held comment, 0 (a coin flip) to 1."""
+    return min(1.0, abs(risk - UNCERTAIN_AT) / UNCERTAIN_AT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +167,12 @@ def review_queue(
         query = query.where(Comment.appeal_state == "pending")
     if filters.sort == "age":
         query = query.order_by(Comment.received_at.asc(), Comment.id.asc())
+    elif filters.sort == "informative":
+        query = query.order_by(
+            sa.func.abs(Comment.risk - UNCERTAIN_AT).asc(),
+            Comment.received_at.asc(),
+            Comment.id.asc(),
+        )
     else:
         strikes = active_strikes_expr(now)
         query = query.order_by(

@@ -19,7 +19,7 @@ from moderation.policy.ladder import StatusChange, lifted_status, next_status
 from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy, Sanction
 from moderation.scoring.types import Category
-from moderation.services import audit, events
+from moderation.services import audit, events, labels
 from moderation.services.authors import active_strikes, add_strike, set_status
 from moderation.tables import Author, AuthorNote, Comment, CommentStatus, Strike
 
@@ -207,6 +207,7 @@ def _change_outcome(
             "appeal": comment.appeal_state if appeal else None,
         },
     )
+    labels.from_review(comment, outcome, reason=reason, actor=actor, appeal=appeal, now=now)
     events.emit(
         "comment.appeal_resolved" if appeal else "comment.updated",
         comment.site,

@@ -62,7 +62,24 @@ _data_dir_option = click.option(
 
 
 @click.command("train")
-@_data_dir_option
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding the corpora (shared/corpus layout); required without --site.",
+)
+@click.option(
+    "--site",
+    "site_name",
+    default=None,
+    help="Fit SITE's model from its labels instead (gated; needs the service's settings).",
+)
+@click.option(
+    "--promote/--no-promote",
+    default=True,
+    show_default=True,
+    help="With --site: promote the candidate when it passes the gate.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -91,7 +108,9 @@ _data_dir_option = click.option(
 @click.option("--skip-validation", is_flag=True, help="Do not fit the validation model first.")
 @click.option("--skip-evaluation", is_flag=True, help="Do not score the evaluation sets.")
 def train_command(
-    data_dir: Path,
+    data_dir: Path | None,
+    site_name: str | None,
+    promote: bool,
     out: Path,
     seed: int,
     model_version: str,
@@ -100,7 +119,19 @@ def train_command(
     skip_validation: bool,
     skip_evaluation: bool,
 ) -> None:
-    """Train the comment classifier and write models/<name>-<version>.npz plus its card."""
+    """Train the comment classifier and write models/<name>-<version>.npz plus its card;
+    with --site, fit that site's model from its labels and run the promotion gate."""
+    if site_name is not None:
+        from flask.cli import ScriptInfo
+
+        from moderation.cli.models import train_site
+
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            train_site(site_name, seed, promote)
+        return
+    if data_dir is None:
+        raise click.UsageError("--data-dir is required (or --site SITE)")
     from moderation.training import card as card_module
     from moderation.training.datasets import DEFAULT_SOURCES, load_training_corpus
     from moderation.training.model import TrainConfig, library_versions

@@ -79,6 +79,11 @@ def test_queue_sorts_by_risk_and_author_history_or_by_age(
         db.session.commit()
     assert card_ids(as_moderator.get("/dashboard/").text) == [repeat, high, low]
     assert card_ids(as_moderator.get("/dashboard/?sort=age").text) == [low, repeat, high]
+    # most informative first: the score nearest 0.5 (the model least sure) first
+    page = as_moderator.get("/dashboard/?sort=informative").text
+    assert card_ids(page) == [low, repeat, high]
+    assert "confidence 0%" in page and "confidence 60%" in page
+    assert 'value="informative" selected' in page
 
 
 def test_queue_filters_by_site_article_category_and_appeal(

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from moderation import state
 from moderation.extensions import db
 from moderation.scoring.rules import RuleFilter
-from moderation.tables import AuditEntry
+from moderation.tables import AuditEntry, SiteLabel
 from tests.integrations.support import CLEAN, LINKS, snapshot
 
 URL = "/v1alpha1/comments:analyze"
@@ -203,20 +203,71 @@ def test_drop_unsupported_attributes(client: FlaskClient, api_key: str) -> None:
     assert analyze(client, api_key, request).get_json()["attributeScores"] == {}
 
 
-def test_suggestscore_is_accepted_and_discarded(
+def test_suggestscore_stores_a_label_of_the_keys_site(
     app: Flask, client: FlaskClient, api_key: str
 ) -> None:
-    before = snapshot(app)
     response = client.post(
         f"/v1alpha1/comments:suggestscore?key={api_key}",
         json={
             "comment": {"text": CLEAN},
-            "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
+            "attributeScores": {
+                "TOXICITY": {"summaryScore": {"value": 0}},
+                "INSULT": {"summaryScore": {"value": 0.1}},
+            },
+            "communityId": "news-desk",
             "clientToken": "comment:7",
         },
     )
     assert response.status_code == 200
     assert response.get_json() == {"clientToken": "comment:7"}
+    with app.app_context():
+        row = db.session.execute(sa.select(SiteLabel)).scalar_one()
+        assert (row.comment_ref, row.text, row.violation, row.labels, row.source) == (
+            "comment:7",
+            CLEAN,
+            False,
+            {"attack": 0},
+            "suggestscore",
+        )
+        assert row.site.name == "news"
+        entry = db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == "label.suggested")
+        ).scalar_one()
+        assert CLEAN not in str(entry.details)
+    again = client.post(
+        f"/v1alpha1/comments:suggestscore?key={api_key}",
+        json={
+            "comment": {"text": CLEAN},
+            "attributeScores": {"THREAT": {"summaryScore": {"value": 0.9}}},
+            "clientToken": "comment:7",
+        },
+    )
+    assert again.status_code == 200
+    with app.app_context():
+        row = db.session.execute(sa.select(SiteLabel)).scalar_one()
+        assert (row.violation, row.labels) == (True, {"threat": 1})
+
+
+@pytest.mark.parametrize(
+    ("scores", "field"),
+    [
+        ({}, "attribute_scores"),
+        ({"TOXICITY": {"summaryScore": {}}}, "attribute_scores"),
+        ({"TOXICITY": {"summaryScore": {"value": 1.5}}}, "attribute_scores[TOXICITY]"),
+        ({"NOT_AN_ATTRIBUTE": {"summaryScore": {"value": 1}}}, "attribute_scores"),
+    ],
+)
+def test_suggestscore_without_a_usable_score_is_refused_and_stores_nothing(
+    app: Flask, client: FlaskClient, api_key: str, scores: dict[str, object], field: str
+) -> None:
+    before = snapshot(app)
+    response = client.post(
+        f"/v1alpha1/comments:suggestscore?key={api_key}",
+        json={"comment": {"text": CLEAN}, "attributeScores": scores},
+    )
+    assert response.status_code == 400
+    violation = response.get_json()["error"]["details"][0]["fieldViolations"][0]
+    assert violation["field"].startswith(field)
     assert snapshot(app) == before
 
 
@@ -423,7 +474,9 @@ def test_a_failure_inside_is_a_google_500_without_the_text_in_the_logs(
 ) -> None:
     from moderation.scoring.pipeline import Pipeline
 
-    def broken(self: Pipeline, text: str, explain_above: object = None) -> None:
+    def broken(
+        self: Pipeline, text: str, explain_above: object = None, *, site: object = None
+    ) -> None:
         raise ValueError(f"cannot score {text!r}")
 
     monkeypatch.setattr(Pipeline, "score", broken)

@@ -1,0 +1,60 @@
+"""``moderation feedback import|export``: a site's labelled examples as JSON lines."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from moderation import state
+from moderation.extensions import db
+from moderation.services import labels
+from moderation.tables import Site, utcnow
+
+
+@click.group("feedback")
+def feedback_group() -> None:
+    """Import or export a site's labelled examples (its moderators' judgements)."""
+
+
+def site_named(name: str) -> Site:
+    site = db.session.execute(sa.select(Site).where(Site.name == name)).scalar_one_or_none()
+    if site is None:
+        raise click.ClickException(f"no site named {name!r}")
+    return site
+
+
+@feedback_group.command("import")
+@click.argument("site_name", metavar="SITE")
+@click.argument("source", type=click.File("r", encoding="utf-8"), metavar="FILE")
+@click.option("--actor", default="import", show_default=True, help="Recorded as who labelled.")
+@with_appcontext
+def import_command(site_name: str, source: IO[str], actor: str) -> None:
+    """Import FILE (JSON lines, - for stdin) as SITE's labels. One bad line refuses all.
+
+    Each line: {"comment_id", "text", "violation": true|false} or {"comment_id", "text",
+    "labels": {"attack": 1, "profanity": 0, ...}}, optionally "decided_at" (ISO 8601).
+    A comment_id seen before updates its label.
+    """
+    site = site_named(site_name)
+    now = utcnow()
+    try:
+        found = labels.parse_lines(source, now=now, max_chars=state.settings().max_text_chars)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{source.name}: not UTF-8 ({exc.reason})") from None
+    except labels.LabelError as exc:
+        raise click.ClickException(f"{source.name}: {exc}; nothing imported") from None
+    added, updated = labels.import_examples(site, found, actor=f"cli:{actor}", now=now)
+    click.echo(f"{site.name}: {added} label(s) added, {updated} updated")
+
+
+@feedback_group.command("export")
+@click.argument("site_name", metavar="SITE")
+@with_appcontext
+def export_command(site_name: str) -> None:
+    """Print SITE's labels as JSON lines (the format `feedback import` reads), oldest first."""
+    site = site_named(site_name)
+    for example in labels.examples(site.id):
+        click.echo(labels.export_line(example))
