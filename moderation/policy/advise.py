@@ -42,6 +42,10 @@ class Advice:
     rows: tuple[CategoryAdvice, ...]
     clean_rate_current: float  # clean comments held or rejected by any category, now
     clean_rate_advised: float  # ... under the advice
+    #: A lowered ``criticism.max_attack`` when the advised attack hold would fall to or below
+    #: the policy's cap (the policy would then hold the very criticism the cap protects);
+    #: None when the cap is kept.
+    criticism_cap: float | None = None
 
     def table(self) -> str:
         head = (
@@ -60,17 +64,25 @@ class Advice:
             f"clean comments held or rejected: {self.clean_rate_current:.1%} now, "
             f"{self.clean_rate_advised:.1%} advised"
         )
+        if self.criticism_cap is not None:
+            cap = "removed" if self.criticism_cap >= 1.0 else f"lowered to {self.criticism_cap:g}"
+            lines.append(
+                f"criticism.max_attack {cap}: it must stay below every attack hold threshold"
+            )
         return "\n".join(lines)
 
     def overrides(self) -> dict[str, object]:
         """The candidate policy's keys that differ (for ``policy simulate``)."""
-        return {
+        keys: dict[str, object] = {
             "categories": {
                 str(r.category): {"hold": round(r.hold, 4), "reject": round(r.reject, 4)}
                 for r in self.rows
                 if r.advised
             }
         }
+        if self.criticism_cap is not None:
+            keys["criticism"] = {"max_attack": self.criticism_cap}
+        return keys
 
 
 def _share(values: Sequence[float], threshold: float) -> float:
@@ -127,10 +139,29 @@ def advise(
         flagged = sum(any(s.get(c, 0.0) >= t for c, t in thresholds.items()) for s in clean_rows)
         return flagged / len(clean_rows)
 
+    attack = next((r for r in rows if r.category == Category.ATTACK and r.advised), None)
     return Advice(
+        criticism_cap=_criticism_cap(policy, attack.hold) if attack else None,
         rate=rate,
         clean=len(clean_rows),
         rows=tuple(rows),
         clean_rate_current=union({r.category: r.current_hold for r in rows}),
         clean_rate_advised=union({r.category: r.hold for r in rows}),
     )
+
+
+def _criticism_cap(policy: Policy, attack_hold: float) -> float | None:
+    """The criticism cap to write beside an advised attack ``hold``: None to keep the policy's,
+    else the largest two-decimal value below every attack hold (1.0, no cap, when none fits)."""
+    cap = policy.criticism.max_attack
+    if cap >= 1.0:
+        return None
+    holds = [attack_hold]
+    for tier in (policy.authors.new_authors, policy.authors.trusted_authors):
+        if Category.ATTACK in tier.categories:
+            holds.append(tier.categories[Category.ATTACK].hold)
+    lowest = min(holds)
+    if cap < lowest:
+        return None
+    lowered = math.floor(round(lowest, 4) * 100) / 100 - 0.01  # holds are written to 4 places
+    return round(lowered, 2) if lowered >= 0.0 else 1.0

@@ -7,6 +7,7 @@ import pytest
 from moderation.policy.advise import advise
 from moderation.policy.schema import Policy
 from moderation.scoring.types import Category
+from tests.policy.conftest import policy_data
 
 A = Category.ATTACK
 
@@ -56,3 +57,26 @@ def test_a_rate_outside_zero_one_is_refused(policy: Policy, rate: float) -> None
 def test_without_clean_labels_there_is_nothing_to_advise(policy: Policy) -> None:
     with pytest.raises(ValueError, match="no clean"):
         advise(rows([0.9]), {A: [True]}, [False], policy, 0.05)
+
+
+def test_an_advised_attack_hold_below_the_criticism_cap_lowers_the_cap() -> None:
+    """The written policy must validate: the cap stays below every attack hold."""
+    policy = Policy.model_validate(policy_data(criticism={"max_attack": 0.25}))
+    clean_scores = [0.0] * 90 + [0.1 + i / 100 for i in range(10)]  # top clean score 0.19
+    scores = rows(clean_scores + [0.5] * 20)
+    result = advise(
+        scores, {A: [False] * 100 + [True] * 20}, [True] * 100 + [False] * 20, policy, rate=0.01
+    )
+    (row,) = [r for r in result.rows if r.category is A]
+    assert row.hold <= policy.criticism.max_attack
+    assert result.criticism_cap is not None and result.criticism_cap < row.hold
+    candidate = policy.model_dump(mode="json")
+    for key, value in result.overrides().items():
+        assert isinstance(value, dict)
+        for sub, inner in value.items():
+            if isinstance(inner, dict):
+                candidate[key][sub].update(inner)
+            else:
+                candidate[key][sub] = inner
+    Policy.model_validate(candidate)  # raises when the cap is not below every hold
+    assert "criticism.max_attack lowered" in result.table()
