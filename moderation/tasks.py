@@ -34,7 +34,7 @@ TRANSIENT = (OperationalError, InterfaceError)
 def score_comment(self: Any, comment_id: int) -> str:
     """Score comment ``comment_id`` and store the decision. Safe to run more than once."""
     outcome = decisions.score_comment(
-        comment_id, pipeline=state.pipeline(), policies=state.policies(), now=utcnow()
+        comment_id, pipeline=state.pipeline(), policies=state.policies()
     )
     log.info("score_comment finished", extra={"comment_id": comment_id, "outcome": str(outcome)})
     return str(outcome)
