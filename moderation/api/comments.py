@@ -90,15 +90,22 @@ def create_comment() -> tuple[Response, int]:
     if known is not None:
         return jsonify(comment_body(intake.load_comment(known), site)), 200
     policy = state.policies().for_site(site.name)
-    refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
-    if refusal is not None:
-        raise APIError(
-            429,
-            "rate_limited",
-            f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
-            headers={"Retry-After": str(refusal.retry_after)},
-        )
-    stored = intake.store_comment(site, payload, utcnow(), policy_version=policy.version)
+
+    def admit() -> None:
+        # Counted only for the request that stores the comment: a concurrent duplicate of it
+        # is answered 200 with the stored record, never 429 (which means "not stored").
+        refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
+        if refusal is not None:
+            raise APIError(
+                429,
+                "rate_limited",
+                f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
+                headers={"Retry-After": str(refusal.retry_after)},
+            )
+
+    stored = intake.store_comment(
+        site, payload, utcnow(), policy_version=policy.version, admit=admit
+    )
     if not stored.created:
         return jsonify(comment_body(intake.load_comment(stored.id), site)), 200
     if stored.status != CommentStatus.PENDING:
