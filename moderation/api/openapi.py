@@ -112,8 +112,11 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Signed requests: X-Moderation-Timestamp (unix seconds) and "
-                "X-Moderation-Signature: sha256=<hex HMAC-SHA256(secret, "
-                "'<timestamp>.<raw body>')>. GET requests sign an empty body."
+                "X-Moderation-Signature: v2=<hex HMAC-SHA256(secret, "
+                "'v2\\n<timestamp>\\n<METHOD>\\n<path and query>\\n<raw body>')>. "
+                "GET requests sign an empty body. Deprecated until 2027-06-30, for sites "
+                "still accepting it: v1, sha256=<hex HMAC-SHA256(secret, "
+                "'<timestamp>.<raw body>')>."
             ),
         },
         "servers": [{"url": "/api/v1"}],

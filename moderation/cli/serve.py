@@ -62,6 +62,7 @@ def this_command() -> str:
 def print_instructions(host: str, port: int, site: str) -> None:
     base = f"http://{host}:{port}"
     sign = f"{this_command()} sign --site {shlex.quote(site)}"
+    read = f"/api/v1/comments/{site}/c1"
     body = json.dumps(
         {
             "site": site,
@@ -81,7 +82,7 @@ Post a signed comment:
        $({sign} --curl comment.json) --data-binary @comment.json
 
 Then fetch its decision (signed GET, empty body):
-  curl -s {base}/api/v1/comments/{site}/c1 $({sign} --curl /dev/null)
+  curl -s {base}{read} $({sign} --method GET --path {read} --curl /dev/null)
 """
     )
 

@@ -102,6 +102,15 @@ def set_callback_url(site: Site, url: str | None, *, actor: str) -> None:
     db.session.commit()
 
 
+def set_signature_min_version(site: Site, version: int, *, actor: str) -> None:
+    """Accept request signatures of ``version`` and newer only (1: v1 and v2; 2: v2 only)."""
+    if version not in (1, 2):
+        raise SiteError(f"signature version must be 1 or 2, not {version}")
+    site.signature_min_version = version
+    audit_site_change(actor, "site.updated", site, signature_min_version=version)
+    db.session.commit()
+
+
 class SiteLike(Protocol):
     """A site as the intake needs it: a :class:`~moderation.tables.Site` or a :class:`SiteRef`."""
 
@@ -120,6 +129,7 @@ class SiteRef:
     name: str
     secrets: tuple[tuple[str, datetime | None], ...]
     fetched_at: float
+    signature_min_version: int = 1
 
     def valid_secrets(self, now: datetime) -> list[str]:
         return [secret for secret, expires in self.secrets if expires is None or expires > now]
@@ -155,6 +165,7 @@ class SiteCache:
                 name=site.name,
                 secrets=tuple((s.secret, s.expires_at) for s in site.secrets),
                 fetched_at=now,
+                signature_min_version=site.signature_min_version,
             )
         with self._lock:
             if len(self._entries) > 10_000:
