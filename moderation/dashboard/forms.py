@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from moderation.policy.schema import Sanction
 from moderation.scoring.types import Category
+from moderation.security import MAX_ROW_ID
 from moderation.services.review import REJECT_REASONS
 from moderation.services.users import MAX_PASSWORD_LENGTH, ROLES
 from moderation.tables import CommentStatus
@@ -39,6 +40,7 @@ def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
 
 Text = Annotated[str, Field(max_length=255)]
 Page = Annotated[int, Field(ge=1, le=100_000)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 Days = Annotated[float, Field(gt=0, le=3650)]
 Reason = Annotated[str, _one_of(REJECT_REASONS)]
 Status = Annotated[str, _one_of(CommentStatus.ALL)]
@@ -104,7 +106,7 @@ class RejectInput(Input):
 
 class BulkInput(Input):
     action: Literal["approve", "reject"]
-    ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    ids: Annotated[list[RowId], Field(min_length=1, max_length=200)]
     reason: Reason | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     next: Annotated[str, Field(max_length=2000)] | None = None

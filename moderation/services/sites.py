@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.schemas import SITE_NAME_PATTERN
+from moderation.schemas import SITE_NAME_MAX, identifier_problem
 from moderation.tables import Site, SiteSecret, utcnow
 
 
@@ -54,8 +53,9 @@ def audit_site_change(actor: str, action: str, site: Site, **details: object) ->
 
 def create_site(name: str, *, secret: str | None = None, actor: str = "cli") -> tuple[Site, str]:
     """Create a site with a fresh secret (returned once; store it at the site)."""
-    if not re.fullmatch(SITE_NAME_PATTERN, name):
-        raise SiteError(f"invalid site name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    problem = identifier_problem(name, SITE_NAME_MAX)
+    if problem is not None:
+        raise SiteError(f"invalid site name {name!r}: {problem}")
     if get_site(name) is not None:
         raise SiteError(f"site {name!r} already exists")
     secret = secret or new_secret()
