@@ -4,10 +4,17 @@
   after it boots, so the first synchronous scoring request (Perspective, Coral) does not wait
   for the model to load. It is still built once per process and never at import.
 * With ``PROMETHEUS_MULTIPROC_DIR`` set, a dead worker's metric files are retired.
+* Requests gunicorn refuses before the app sees them — more than ``limit_request_fields``
+  (100) headers, a header longer than ``limit_request_field_size`` (8190 bytes), a request
+  line longer than ``limit_request_line`` (4094 bytes), a malformed request — are answered in
+  the API's JSON error shape (``{"error": {"code", "message"}}``, e.g. ``431
+  request_header_fields_too_large``) instead of gunicorn's HTML page. The limits themselves
+  are gunicorn's defaults: they bound what a worker buffers before the app can refuse it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -21,7 +28,31 @@ log = logging.getLogger(__name__)
 keepalive = 75
 
 
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's ``util.write_error`` with the API's JSON error shape as the body."""
+    from gunicorn import util
+
+    code = reason.lower().replace(" ", "_") or "bad_request"
+    message = f"{reason}: {mesg}" if mesg else reason
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def use_json_error_pages() -> None:
+    """Make this process's gunicorn answer its own refusals in JSON (see the module doc)."""
+    from gunicorn import util
+
+    util.write_error = write_json_error
+
+
 def post_worker_init(worker: Any) -> None:
+    use_json_error_pages()
     app = worker.wsgi
 
     def warm_up() -> None:
