@@ -51,6 +51,9 @@ def configure_flask(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
+    from moderation.security import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is registered
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -131,6 +134,7 @@ def register_metrics(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    from moderation.security import add_security_headers
+    from moderation.security import add_security_headers, refuse_nul_input
 
+    app.before_request(refuse_nul_input)
     app.after_request(add_security_headers)

@@ -6,10 +6,17 @@
 * Metrics are summed over every worker: before the first fork the master points
   ``PROMETHEUS_MULTIPROC_DIR`` at a directory (a private one unless the operator set it; see
   :mod:`moderation.metrics_dir`), and a dead worker's metric files are retired.
+* Requests gunicorn refuses before the app sees them — more than ``limit_request_fields``
+  (100) headers, a header longer than ``limit_request_field_size`` (8190 bytes), a request
+  line longer than ``limit_request_line`` (4094 bytes), a malformed request — are answered in
+  the API's JSON error shape (``{"error": {"code", "message"}}``, e.g. ``431
+  request_header_fields_too_large``) instead of gunicorn's HTML page. The limits themselves
+  are gunicorn's defaults: they bound what a worker buffers before the app can refuse it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -32,7 +39,31 @@ def on_starting(server: Any) -> None:
         )
 
 
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's ``util.write_error`` with the API's JSON error shape as the body."""
+    from gunicorn import util
+
+    code = reason.lower().replace(" ", "_") or "bad_request"
+    message = f"{reason}: {mesg}" if mesg else reason
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def use_json_error_pages() -> None:
+    """Make this process's gunicorn answer its own refusals in JSON (see the module doc)."""
+    from gunicorn import util
+
+    util.write_error = write_json_error
+
+
 def post_worker_init(worker: Any) -> None:
+    use_json_error_pages()
     app = worker.wsgi
 
     def warm_up() -> None:

@@ -3,13 +3,32 @@ ignored). The services take these validated objects, so they live outside the bl
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
-SITE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+#: The one rule for the identifiers that appear in URLs — site names and comment ids (also
+#: ``parent_id``, which names a comment): a letter or digit, then letters, digits and
+#: ``. _ : @ -``. Nothing to escape in a URL path segment, no ``/``, and never ``.`` or ``..``.
+#: Site names are at most 64 characters, comment ids at most 255 (the columns' sizes).
+IDENTIFIER_CHARS = r"[A-Za-z0-9][A-Za-z0-9._:@-]"
+SITE_NAME_MAX, COMMENT_ID_MAX = 64, 255
+SITE_NAME_PATTERN = rf"^{IDENTIFIER_CHARS}{{0,{SITE_NAME_MAX - 1}}}$"
+COMMENT_ID_PATTERN = rf"^{IDENTIFIER_CHARS}{{0,{COMMENT_ID_MAX - 1}}}$"
+IDENTIFIER_PROBLEM = (
+    "use 1-{max} letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit"
+)
+
+
+def identifier_problem(value: object, max_length: int) -> str | None:
+    """Why ``value`` is not a valid site name / comment id (``None`` when it is)."""
+    pattern = SITE_NAME_PATTERN if max_length == SITE_NAME_MAX else COMMENT_ID_PATTERN
+    if isinstance(value, str) and re.fullmatch(pattern, value):
+        return None
+    return IDENTIFIER_PROBLEM.format(max=max_length)
 
 
 def _storable(value: str) -> str:
@@ -65,9 +84,16 @@ class ArticleIn(_In):
     title: Title | None = None
 
 
+CommentId = Annotated[
+    str,
+    StringConstraints(pattern=COMMENT_ID_PATTERN),
+    WithJsonSchema({"type": "string", "pattern": COMMENT_ID_PATTERN}),
+]
+
+
 class CommentIn(_In):
     site: Annotated[str, StringConstraints(pattern=SITE_NAME_PATTERN)]
-    comment_id: Identifier
+    comment_id: CommentId
     author: AuthorIn
     article: ArticleIn
     # The length limit is configurable and answered with 413, so it is checked by the view.
@@ -80,7 +106,7 @@ class CommentIn(_In):
         ]
         | None
     ) = None
-    parent_id: Identifier | None = None
+    parent_id: CommentId | None = None
 
 
 class AppealIn(_In):

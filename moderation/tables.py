@@ -78,6 +78,12 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     # integrations: the signing secret of the site's Coral external moderation phase
     # ("empsec_…", copied from Coral's admin). Stored as given: HMAC needs the key itself.
     coral_signing_secret: Mapped[str | None] = mapped_column(sa.String(128))
+    # Oldest request-signature scheme accepted from the site: 1 also accepts the deprecated
+    # v1 (timestamp and body only) during the transition; 2 accepts only v2 (method and path
+    # bound too). See moderation.signing.
+    signature_min_version: Mapped[int] = mapped_column(
+        sa.SmallInteger, default=1, server_default=sa.text("1")
+    )
 
     secrets: Mapped[list[SiteSecret]] = relationship(
         back_populates="site", cascade="all, delete-orphan", order_by="SiteSecret.id"

@@ -49,7 +49,7 @@ def score_comment(self: Any, comment_id: int) -> str:
     """
     try:
         outcome = decisions.score_comment(
-            comment_id, pipeline=state.pipeline(), policies=state.policies(), now=utcnow()
+            comment_id, pipeline=state.pipeline(), policies=state.policies()
         )
     except SoftTimeLimitExceeded:
         db.session.rollback()

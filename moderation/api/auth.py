@@ -10,7 +10,7 @@ from flask import request
 from moderation import state
 from moderation.api.errors import unauthorized
 from moderation.services.sites import SiteRef
-from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, V1, verify, wsgi_target
 from moderation.tables import utcnow
 
 _DECOY_SECRET = secrets.token_hex(32)
@@ -26,6 +26,10 @@ def _verified(site: SiteRef | None, body: bytes, tolerance: int) -> bool:
         body,
         now=time.time(),
         tolerance=tolerance,
+        method=request.method,
+        target=wsgi_target(request.environ),
+        # An unknown site costs what a known one on the default setting costs.
+        min_version=site.signature_min_version if site is not None else V1,
     )
     return ok and site is not None
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from moderation import state
 from moderation.api import bp
 from moderation.api.auth import authenticate
-from moderation.api.errors import APIError
+from moderation.api.errors import APIError, check_identifiers
 from moderation.schemas import AppealIn, CommentIn, field_errors
 from moderation.services import intake, review
 from moderation.services.dispatch import enqueue_scoring
@@ -72,6 +72,8 @@ def create_comment() -> tuple[Response, int]:
     """Accept a posted comment: 202 pending, 201 refused at once, 200 already known."""
     settings = state.settings()
     body, data = read_json_object()
+    if isinstance(data.get("site"), str):  # any other type is answered 401 by authenticate
+        check_identifiers(site=data["site"])
     site = authenticate(data.get("site"), body)
     try:
         payload = CommentIn.model_validate_json(body)
@@ -90,15 +92,22 @@ def create_comment() -> tuple[Response, int]:
     if known is not None:
         return jsonify(comment_body(intake.load_comment(known), site)), 200
     policy = state.policies().for_site(site.name)
-    refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
-    if refusal is not None:
-        raise APIError(
-            429,
-            "rate_limited",
-            f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
-            headers={"Retry-After": str(refusal.retry_after)},
-        )
-    stored = intake.store_comment(site, payload, utcnow(), policy_version=policy.version)
+
+    def admit() -> None:
+        # Counted only for the request that stores the comment: a concurrent duplicate of it
+        # is answered 200 with the stored record, never 429 (which means "not stored").
+        refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
+        if refusal is not None:
+            raise APIError(
+                429,
+                "rate_limited",
+                f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
+                headers={"Retry-After": str(refusal.retry_after)},
+            )
+
+    stored = intake.store_comment(
+        site, payload, utcnow(), policy_version=policy.version, admit=admit
+    )
     if not stored.created:
         return jsonify(comment_body(intake.load_comment(stored.id), site)), 200
     if stored.status != CommentStatus.PENDING:
@@ -115,6 +124,7 @@ def create_comment() -> tuple[Response, int]:
 @bp.get("/comments/<site>/<comment_id>")
 def get_comment(site: str, comment_id: str) -> Response:
     """Status, decision, reasons, scores and matched spans of one comment (signed GET)."""
+    check_identifiers(site=site, comment_id=comment_id)
     known = authenticate(site, request.get_data(cache=True))
     comment = intake.find_comment(known, comment_id)
     if comment is None:
@@ -125,6 +135,7 @@ def get_comment(site: str, comment_id: str) -> Response:
 @bp.post("/comments/<site>/<comment_id>/appeal")
 def appeal_comment(site: str, comment_id: str) -> Response:
     """The author appeals a rejection: the comment returns to the review queue, once."""
+    check_identifiers(site=site, comment_id=comment_id)
     body = request.get_data(cache=True)
     known = authenticate(site, body)
     payload = AppealIn()

@@ -53,6 +53,20 @@ def error_response(
     return jsonify({"error": body}), status, headers or {}
 
 
+def check_identifiers(**values: object) -> None:
+    """Raise 400 ``invalid_fields`` naming each of ``site`` / ``comment_id`` (the keyword)
+    whose value breaks the identifier rule (:data:`moderation.schemas.IDENTIFIER_CHARS`)."""
+    from moderation.schemas import COMMENT_ID_MAX, SITE_NAME_MAX, identifier_problem
+
+    fields = []
+    for name, value in values.items():
+        problem = identifier_problem(value, SITE_NAME_MAX if name == "site" else COMMENT_ID_MAX)
+        if problem is not None:
+            fields.append({"field": name, "problem": problem})
+    if fields:
+        raise APIError(400, "invalid_fields", "invalid site name or comment id", fields=fields)
+
+
 UNAUTHORIZED = (401, "unauthorized", "missing or invalid signature, timestamp or site")
 
 
@@ -67,7 +81,8 @@ def register_error_handlers(bp: Blueprint) -> None:
         return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether this request's errors are answered in the API's JSON shape."""
     from flask import request
 
     return request.path.startswith(("/api/", "/v1alpha1/", "/integrations/")) or request.path in (
@@ -81,7 +96,7 @@ def register_app_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
-        if not _wants_json():
+        if not wants_json():
             return exc
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
@@ -90,7 +105,7 @@ def register_app_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError) -> Any:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
-        if not _wants_json():
+        if not wants_json():
             return "The database is unavailable; try again shortly.", 503, {"Retry-After": "5"}
         return error_response(
             503,
@@ -102,6 +117,6 @@ def register_app_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
-        if not _wants_json():
+        if not wants_json():
             return "Internal server error", 500
         return error_response(500, "internal_error", "unexpected error; it has been logged")

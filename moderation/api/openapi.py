@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from moderation.api import bp
-from moderation.schemas import AppealIn, CommentIn
+from moderation.schemas import COMMENT_ID_PATTERN, SITE_NAME_PATTERN, AppealIn, CommentIn
 
 _REF = "#/components/schemas/{model}"
 
@@ -32,8 +32,18 @@ def _record(description: str) -> dict[str, Any]:
 
 _SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
 _PATH_PARAMS = [
-    {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}},
-    {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "site",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": SITE_NAME_PATTERN},
+    },
+    {
+        "name": "comment_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": COMMENT_ID_PATTERN},
+    },
 ]
 
 _SCHEMAS: dict[str, Any] = {
@@ -112,8 +122,11 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Signed requests: X-Moderation-Timestamp (unix seconds) and "
-                "X-Moderation-Signature: sha256=<hex HMAC-SHA256(secret, "
-                "'<timestamp>.<raw body>')>. GET requests sign an empty body."
+                "X-Moderation-Signature: v2=<hex HMAC-SHA256(secret, "
+                "'v2\\n<timestamp>\\n<METHOD>\\n<path and query>\\n<raw body>')>. "
+                "GET requests sign an empty body. Deprecated until 2027-06-30, for sites "
+                "still accepting it: v1, sha256=<hex HMAC-SHA256(secret, "
+                "'<timestamp>.<raw body>')>."
             ),
         },
         "servers": [{"url": "/api/v1"}],
@@ -164,6 +177,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": _PATH_PARAMS,
                     "responses": {
                         "200": _record("The comment"),
+                        "400": _error("Site name or comment id breaks the identifier rule"),
                         "404": _error("No such comment"),
                         **common,
                     },
@@ -183,7 +197,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _record("Back in the review queue, marked as appealed"),
-                        "400": _error("Invalid body"),
+                        "400": _error("Invalid body, site name or comment id"),
                         "404": _error("No such comment"),
                         "409": _error("Not rejected, or already appealed"),
                         **common,

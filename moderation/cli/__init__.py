@@ -1,17 +1,20 @@
 """The ``moderation`` command. Subcommands live in the modules of this package.
 
-Commands that need the app (database, sites) get it from :class:`flask.cli.FlaskGroup`;
-``score``, ``train`` and ``evaluate`` work on files alone and import their heavy
-dependencies only when run.
+The group is a plain click group, not :class:`flask.cli.FlaskGroup`: its options and
+``--version`` are the service's own (Flask's ``--app``/``--env-file``/``--debug`` mean nothing
+here). Commands that need the app (database, sites) get it through Flask's
+:class:`~flask.cli.ScriptInfo` and ``with_appcontext``; ``score``, ``train`` and ``evaluate``
+work on files alone and import their heavy dependencies only when run.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 
 from moderation.config import ConfigError
 
@@ -30,7 +33,9 @@ LAZY_COMMANDS = {
     "model": "moderation.cli.models:model_group",
     "train": "moderation.training.cli:train_command",
     "evaluate": "moderation.training.cli:evaluate_command",
+    "db": "flask_migrate.cli:db",
 }
+DISTRIBUTION = "moderation"
 
 
 def app_for_cli() -> Flask:
@@ -43,23 +48,39 @@ def app_for_cli() -> Flask:
         raise click.ClickException(str(exc)) from None
 
 
-class ModerationGroup(FlaskGroup):
+class ModerationGroup(click.Group):
+    """Commands imported on use; the app is built only by a command that needs it."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # with_appcontext finds the app factory here (tests pass their own ScriptInfo).
+        if extra.get("obj") is None:
+            extra["obj"] = ScriptInfo(
+                create_app=app_for_cli, set_debug_flag=False, load_dotenv_defaults=False
+            )
+        return super().make_context(info_name, args, parent, **extra)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(LAZY_COMMANDS) | {"db"})
+        return sorted(LAZY_COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         target = LAZY_COMMANDS.get(name)
         if target is None:
-            return super().get_command(ctx, name)
+            return None
         module_name, attribute = target.split(":")
         command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command
 
 
 main = ModerationGroup(
-    create_app=app_for_cli,
-    add_default_commands=False,
-    load_dotenv=False,
-    set_debug_flag=False,
+    "moderation",
     help="Comment moderation service: serve, run workers, manage sites, score and train.",
 )
+main = click.version_option(
+    package_name=DISTRIBUTION, prog_name="moderation", message="%(prog)s %(version)s"
+)(main)

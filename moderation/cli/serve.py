@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -42,8 +46,23 @@ def prepare_embedded(app: Flask) -> None:
         db.engine.dispose()  # no connection crosses the fork into gunicorn's worker
 
 
+def this_command() -> str:
+    """How to run this very ``moderation``, as a shell word or two, without relying on PATH.
+
+    The console script next to the running interpreter (the virtualenv's ``bin``) when there
+    is one, else ``<python> -m moderation.cli``: the printed instructions then work in a shell
+    where the virtualenv is not activated.
+    """
+    script = shutil.which("moderation", path=str(Path(sys.executable).parent))
+    if script is not None:
+        return shlex.quote(str(Path(script).absolute()))
+    return f"{shlex.quote(str(Path(sys.executable).absolute()))} -m moderation.cli"
+
+
 def print_instructions(host: str, port: int, site: str) -> None:
     base = f"http://{host}:{port}"
+    sign = f"{this_command()} sign --site {shlex.quote(site)}"
+    read = f"/api/v1/comments/{site}/c1"
     body = json.dumps(
         {
             "site": site,
@@ -55,14 +74,15 @@ def print_instructions(host: str, port: int, site: str) -> None:
     )
     click.echo(
         f"""Moderation service (embedded: SQLite + in-process worker) on {base}
+(port {port}; the default is 8000, choose another with `moderation serve --port N`)
 
 Post a signed comment:
   echo '{body}' > comment.json
   curl -s {base}/api/v1/comments -H 'Content-Type: application/json' \\
-       $(moderation sign --site {site} --curl comment.json) --data-binary @comment.json
+       $({sign} --curl comment.json) --data-binary @comment.json
 
 Then fetch its decision (signed GET, empty body):
-  curl -s {base}/api/v1/comments/{site}/c1 $(moderation sign --site {site} --curl /dev/null)
+  curl -s {base}{read} $({sign} --method GET --path {read} --curl /dev/null)
 """
     )
 

@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from moderation.policy.schema import Sanction
 from moderation.scoring.types import Category
+from moderation.security import MAX_ROW_ID
 from moderation.services.review import REJECT_REASONS
 from moderation.services.users import MAX_PASSWORD_LENGTH, ROLES
 from moderation.tables import CommentStatus
@@ -39,6 +40,7 @@ def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
 
 Text = Annotated[str, Field(max_length=255)]
 Page = Annotated[int, Field(ge=1, le=100_000)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 Days = Annotated[float, Field(gt=0, le=3650)]
 Reason = Annotated[str, _one_of(REJECT_REASONS)]
 Status = Annotated[str, _one_of(CommentStatus.ALL)]
@@ -119,7 +121,7 @@ MAX_BULK = 200
 
 class BulkInput(Input):
     action: Literal["approve", "reject"]
-    ids: list[int] = []
+    ids: Annotated[list[RowId], Field(max_length=MAX_BULK)] = []
     # "<comment id>:<version>" for every card on the page (the versions the moderator saw).
     seen: Annotated[list[Annotated[str, Field(pattern=SEEN_PATTERN)]], Field(max_length=1000)] = []
     reason: Reason | None = None

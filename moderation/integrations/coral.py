@@ -21,7 +21,12 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
 from moderation import state
-from moderation.api.errors import APIError, register_error_handlers, unauthorized
+from moderation.api.errors import (
+    APIError,
+    check_identifiers,
+    register_error_handlers,
+    unauthorized,
+)
 from moderation.integrations import coral_protocol
 from moderation.schemas import field_errors
 from moderation.services import coral
@@ -42,6 +47,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 @bp.post("/<site>/moderate")
 def moderate(site: str) -> Response | tuple[Response, int]:
+    check_identifiers(site=site)
     body = request.get_data(cache=True)  # the exact bytes Coral signed
     known = coral.authenticate(site, body, request.headers.get(coral_protocol.SIGNATURE_HEADER))
     if known is None:

@@ -79,7 +79,7 @@ def moderate(
     if an earlier attempt stored it but failed before deciding). Raises
     :class:`pydantic.ValidationError` when Coral's ids or URL do not fit our comment fields.
     """
-    now = now or utcnow()
+    received = now or utcnow()
     payload = CommentIn.model_validate(
         {
             "site": site.name,
@@ -91,7 +91,7 @@ def moderate(
         }
     )
     policy_version = policies.for_site(site.name).version
-    stored = intake.store_comment(site, payload, now, policy_version=policy_version)
+    stored = intake.store_comment(site, payload, received, policy_version=policy_version)
     if stored.status == CommentStatus.PENDING:
         decisions.score_comment(stored.id, pipeline=pipeline, policies=policies, now=now)
     comment = intake.load_comment(stored.id)

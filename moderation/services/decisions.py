@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from moderation.scoring.pipeline import Pipeline
 from moderation.services import audit, events
 from moderation.services.authors import active_strikes, add_strike, author_context, set_status
 from moderation.services.intake import POLICY_ACTOR
-from moderation.tables import Author, Comment, CommentStatus
+from moderation.tables import Author, Comment, CommentStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,19 @@ def _count_outcome(author: Author, status: str) -> None:
 
 
 def score_comment(
-    comment_id: int, *, pipeline: Pipeline, policies: PolicySet, now: datetime
+    comment_id: int,
+    *,
+    pipeline: Pipeline,
+    policies: PolicySet,
+    now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> ScoreOutcome:
     """Score and decide one pending comment, in one transaction.
+
+    The decision's time (``decided_at``, strikes, audit, events) is read from ``clock``
+    (default :func:`utcnow`) once the rows are locked and the text is scored, so it is when
+    the decision was made, not when the task started; ``now`` fixes that instant instead
+    (replays and tests).
 
     Idempotent: the comment row is locked (``FOR UPDATE`` where supported) and only a
     ``pending`` comment is scored, so a re-delivered task finds it decided and does nothing
@@ -76,11 +87,13 @@ def score_comment(
         .scalar_one()
     )
     policy = policies.for_site(comment.site.name)
+    hold_floor = {c: t.hold for c, t in policy.categories.items()}
+    result = pipeline.score(comment.text, explain_above=hold_floor, site=comment.site.name)
+    if now is None:
+        now = (clock or utcnow)()
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
     # this comment is judged, so it is not held by a watch that no longer applies.
     _apply_ladder(author, comment, policy.authors, None, now, policy.version)
-    hold_floor = {c: t.hold for c, t in policy.categories.items()}
-    result = pipeline.score(comment.text, explain_above=hold_floor, site=comment.site.name)
     decision = decide(
         result,
         policy,

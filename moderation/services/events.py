@@ -39,7 +39,7 @@ from moderation.services.callback_http import (
     delivery_client,
 )
 from moderation.services.sites import current_secret
-from moderation.signing import signature_headers
+from moderation.signing import callback_headers
 from moderation.tables import (
     Author,
     Comment,
@@ -295,7 +295,7 @@ def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | No
         "User-Agent": USER_AGENT,
         EVENT_ID_HEADER: row.event_id,
         EVENT_TYPE_HEADER: row.type,
-        **signature_headers(current_secret(site), body),
+        **callback_headers(current_secret(site), body, url, min_version=site.signature_min_version),
     }
     event_id = row.event_id
     db.session.rollback()  # no transaction stays open during the HTTP call

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -145,15 +146,23 @@ def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> AuthorSta
 
 
 def store_comment(
-    site: SiteLike, payload: CommentIn, now: datetime, *, policy_version: str
+    site: SiteLike,
+    payload: CommentIn,
+    now: datetime,
+    *,
+    policy_version: str,
+    admit: Callable[[], None] | None = None,
 ) -> StoredComment:
     """Store ``payload`` and commit.
 
     A repeat of a stored (site, comment_id) returns the stored comment untouched with
     ``created=False``, also when two requests race (the unique key decides; the loser's
-    transaction is rolled back whole). A comment by a blocked or suspended author is stored
-    already rejected; every other new comment is ``pending``. Three statements in the common
-    case: the author upsert, the comment insert, the commit.
+    transaction is rolled back whole). ``admit`` (the rate limit) runs only for the request
+    that inserted the row, before the commit: when it raises, nothing is stored and the
+    exception propagates; a concurrent duplicate waits on the unique key and then either
+    finds the committed comment or stores it itself. A comment by a blocked or suspended
+    author is stored already rejected; every other new comment is ``pending``. Three
+    statements in the common case: the author upsert, the comment insert, the commit.
     """
     author = upsert_author(site.id, payload.author, now)
     refusal: Reason | None = None
@@ -195,6 +204,12 @@ def store_comment(
         if stored is None:  # pragma: no cover - the conflicting row must exist
             raise RuntimeError("comment conflict without a stored comment")
         return StoredComment(stored.id, stored.status, created=False)
+    if admit is not None:
+        try:
+            admit()
+        except BaseException:
+            db.session.rollback()
+            raise
     if refusal is not None:
         db.session.execute(
             sa.update(Author)

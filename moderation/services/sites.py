@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -13,7 +12,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.schemas import SITE_NAME_PATTERN
+from moderation.schemas import SITE_NAME_MAX, identifier_problem
 from moderation.services.callback_http import TargetError, TargetPolicy, check_url
 from moderation.tables import Site, SiteSecret, utcnow
 
@@ -54,8 +53,9 @@ def audit_site_change(actor: str, action: str, site: Site, **details: object) ->
 
 def create_site(name: str, *, secret: str | None = None, actor: str = "cli") -> tuple[Site, str]:
     """Create a site with a fresh secret (returned once; store it at the site)."""
-    if not re.fullmatch(SITE_NAME_PATTERN, name):
-        raise SiteError(f"invalid site name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    problem = identifier_problem(name, SITE_NAME_MAX)
+    if problem is not None:
+        raise SiteError(f"invalid site name {name!r}: {problem}")
     if get_site(name) is not None:
         raise SiteError(f"site {name!r} already exists")
     secret = secret or new_secret()
@@ -116,6 +116,15 @@ def set_callback_url(
     db.session.commit()
 
 
+def set_signature_min_version(site: Site, version: int, *, actor: str) -> None:
+    """Accept request signatures of ``version`` and newer only (1: v1 and v2; 2: v2 only)."""
+    if version not in (1, 2):
+        raise SiteError(f"signature version must be 1 or 2, not {version}")
+    site.signature_min_version = version
+    audit_site_change(actor, "site.updated", site, signature_min_version=version)
+    db.session.commit()
+
+
 class SiteLike(Protocol):
     """A site as the intake needs it: a :class:`~moderation.tables.Site` or a :class:`SiteRef`."""
 
@@ -134,6 +143,7 @@ class SiteRef:
     name: str
     secrets: tuple[tuple[str, datetime | None], ...]
     fetched_at: float
+    signature_min_version: int = 1
 
     def valid_secrets(self, now: datetime) -> list[str]:
         return [secret for secret, expires in self.secrets if expires is None or expires > now]
@@ -169,6 +179,7 @@ class SiteCache:
                 name=site.name,
                 secrets=tuple((s.secret, s.expires_at) for s in site.secrets),
                 fetched_at=now,
+                signature_min_version=site.signature_min_version,
             )
         with self._lock:
             if len(self._entries) > 10_000:

@@ -86,3 +86,50 @@ def test_other_sites_keep_the_defaults(limited_app: Flask) -> None:
             client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code
         )
     assert codes == [202] * 4
+
+
+def test_concurrent_duplicates_are_never_answered_429(
+    limited_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten identical posts at once: one stores (202), the rest get the record (200).
+
+    A barrier holds every request after its "already stored?" look-up until all ten have
+    made it, so all of them race for the store — the case where duplicates used to be
+    counted against the author's limit (3/minute) and answered 429 although stored.
+    Needs PostgreSQL: SQLite's BEGIN IMMEDIATE runs whole requests one after another, so
+    there the look-up of a later copy always sees the stored comment.
+    """
+    import threading
+
+    from moderation.services import intake
+
+    if limited_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("concurrent intake transactions need PostgreSQL (set TEST_DATABASE_URL)")
+    _, secret = make_site(limited_app, "news")
+    copies = 10  # within the connection pool (5 + 10 overflow): each holds one at the barrier
+    barrier = threading.Barrier(copies, timeout=30)
+    lookup = intake.find_comment_id
+
+    def find_then_wait(*args: Any) -> int | None:
+        found = lookup(*args)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(intake, "find_comment_id", find_then_wait)
+    statuses: list[int] = []
+
+    def one() -> None:
+        statuses.append(post(limited_app.test_client(), secret, "dup", "reader").status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.undo()
+    assert sorted(statuses) == [200] * (copies - 1) + [202]
+    assert count(limited_app) == 1
+    # Only the stored copy was counted: the author may still post two more.
+    client = limited_app.test_client()
+    assert [post(client, secret, f"n{n}", "reader").status_code for n in (1, 2)] == [202, 202]
+    assert post(client, secret, "n3", "reader").status_code == 429

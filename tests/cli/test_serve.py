@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Servi
     )
     try:
         wait_until(
-            lambda: "moderation sign --site dev" in process.output() or not process.alive(),
+            lambda: "sign --site dev" in process.output() or not process.alive(),
             timeout=60,
             what="the secret and the instructions",
         )
@@ -70,14 +71,16 @@ def test_serve_embedded_decides_a_signed_comment(tmp_path: Path, services: Servi
         assert wait_until(decision, timeout=60, what="a decision") == "reject"
         assert (tmp_path / "instance" / "moderation.sqlite3").exists()
 
-        # The instructions it printed, run as printed in a shell: sign with the CLI, post with
-        # curl, fetch the decision.
+        # The instructions it printed, run as printed in a shell where the virtualenv is not
+        # activated (its bin is not on PATH): sign with the CLI, post with curl, fetch.
+        assert "default is 8000" in process.output() and "--port" in process.output()
         post, fetch = _printed_commands(process.output())
-        shell_env = {
-            **os.environ,
-            **env,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
+        venv_bin = Path(sys.executable).parent
+        path = os.pathsep.join(
+            d for d in os.environ.get("PATH", "").split(os.pathsep) if d and Path(d) != venv_bin
+        )
+        assert shutil.which("moderation", path=path) is None  # the shell cannot find it by name
+        shell_env = {**os.environ, **env, "PATH": path}
         posted = subprocess.run(
             ["bash", "-c", post], cwd=tmp_path, env=shell_env, capture_output=True, text=True
         )

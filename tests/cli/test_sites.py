@@ -127,3 +127,28 @@ def test_callback_urls_to_internal_targets_are_refused(
     assert "MODERATION_CALLBACK_" in out or "credentials" in out  # says what would allow it
     with app.app_context():
         assert db.session.execute(sa.select(Site.callback_url)).scalar_one() is None
+
+
+def test_sign_makes_v2_headers_bound_to_method_and_path(
+    app: Flask, client: FlaskClient, site: tuple[str, str]
+) -> None:
+    """`moderation sign --method GET --path … --curl`, on a site that accepts v2 only."""
+    code, out = invoke(app, "site", "set", "news", "--signature-version", "2")
+    assert code == 0 and "v2 only" in out, out
+    body = encode(comment_payload())
+    assert _post(client, app, body) == 202  # POST /api/v1/comments is the default
+    read = "/api/v1/comments/news/c-1"
+    code, out = invoke(app, "sign", "--site", "news", "--method", "GET", "--path", read, "--curl")
+    assert code == 0, out
+    words = out.split()
+    assert words[0::2] == ["-H", "-H"]
+    headers = dict(word.split(":", 1) for word in words[1::2])
+    assert headers["X-Moderation-Signature"].startswith("v2=")
+    assert client.get(read, headers=headers).status_code == 200
+    assert client.post(read + "/appeal", headers=headers).status_code == 401
+    code, out = invoke(app, "sign", "--site", "news", "--v1", "-", input="")
+    assert code == 0 and "sha256=" in out
+    v1 = dict(line.split(": ", 1) for line in out.strip().splitlines())
+    assert client.get(read, headers=v1).status_code == 401  # the site refuses v1 now
+    code, listing = invoke(app, "site", "list")
+    assert re.search(r"news\s+1\s+v2", listing), listing

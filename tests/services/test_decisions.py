@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -144,3 +145,31 @@ def test_watched_author_is_held_and_strikes_expire(app: Flask) -> None:
             sa.select(Comment).where(Comment.external_id == "c4")
         ).scalar_one()
         assert comment.decision == "publish"
+
+
+@pytest.mark.usefixtures("site")
+def test_decided_at_is_when_the_decision_was_made(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's task stamps the decision after scoring, not when the task started."""
+    from moderation import tasks
+
+    clock = [T0]
+    real = state.pipeline(app)
+
+    class SlowPipeline:
+        """Scoring that takes five (simulated) seconds."""
+
+        def score(self, text: str, **kwargs: Any) -> Any:
+            clock[0] += timedelta(seconds=5)
+            return real.score(text, **kwargs)
+
+    comment_id = submit(app, "c1", CLEAN, T0)
+    for module in (tasks, decisions):  # wherever the clock is read
+        monkeypatch.setattr(module, "utcnow", lambda: clock[0], raising=False)
+    monkeypatch.setattr(state, "pipeline", lambda app=None: SlowPipeline())
+    with app.app_context():
+        assert tasks.score_comment(comment_id) == "decided"
+        comment = db.session.get(Comment, comment_id)
+        assert comment is not None and comment.decided_at is not None
+        assert comment.decided_at.replace(tzinfo=UTC) == T0 + timedelta(seconds=5)
