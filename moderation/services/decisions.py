@@ -61,21 +61,9 @@ def score_comment(
     """
     # The site comes with the comment and the strikes with the author (one round trip each);
     # only the comment and author rows are locked.
-    comment = (
-        db.session.execute(
-            sa.select(Comment)
-            .options(orm.joinedload(Comment.site))
-            .where(Comment.id == comment_id)
-            .with_for_update(of=Comment)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    if comment is None:
-        return ScoreOutcome.MISSING
-    if comment.status != CommentStatus.PENDING:
-        db.session.rollback()
-        return ScoreOutcome.ALREADY_DECIDED
+    comment = _lock_pending(comment_id)
+    if isinstance(comment, ScoreOutcome):
+        return comment
     author = (
         db.session.execute(
             sa.select(Author)
@@ -134,14 +122,9 @@ def score_comment(
 SCORING_TIME_LIMIT = "scoring_time_limit"
 
 
-def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
-    """Hold pending comment ``comment_id`` for a moderator without a score.
-
-    For a comment whose scoring ran past the worker's time limit: it is not lost, nor tried
-    again (it would stall a worker again), but decided ``hold`` with the reason
-    :data:`SCORING_TIME_LIMIT`, audited and announced like any automatic decision. No strike.
-    Idempotent like :func:`score_comment`: a comment already decided is left alone.
-    """
+def _lock_pending(comment_id: int) -> Comment | ScoreOutcome:
+    """Comment ``comment_id`` with its site, row-locked, when it is still pending; else the
+    outcome to report (MISSING, or ALREADY_DECIDED after ending the transaction)."""
     comment = (
         db.session.execute(
             sa.select(Comment)
@@ -157,6 +140,20 @@ def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     if comment.status != CommentStatus.PENDING:
         db.session.rollback()
         return ScoreOutcome.ALREADY_DECIDED
+    return comment
+
+
+def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
+    """Hold pending comment ``comment_id`` for a moderator without a score.
+
+    For a comment whose scoring ran past the worker's time limit: it is not lost, nor tried
+    again (it would stall a worker again), but decided ``hold`` with the reason
+    :data:`SCORING_TIME_LIMIT`, audited and announced like any automatic decision. No strike.
+    Idempotent like :func:`score_comment`: a comment already decided is left alone.
+    """
+    comment = _lock_pending(comment_id)
+    if isinstance(comment, ScoreOutcome):
+        return comment
     author = db.session.execute(
         sa.select(Author).where(Author.id == comment.author_id).with_for_update(of=Author)
     ).scalar_one()
