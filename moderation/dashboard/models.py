@@ -17,9 +17,14 @@ from moderation.dashboard.auth import requires
 from moderation.dashboard.charts import line_chart
 from moderation.extensions import db
 from moderation.scoring.site_model import SiteModelStore
-from moderation.tables import Site
+from moderation.services.decisions import SHADOW_DECISION
+from moderation.tables import Comment, Site
 
 SITE_AUC = "site AUC: "
+#: The shadow comparison reads this many of the site's latest decided comments ...
+SHADOW_SCAN = 500
+#: ... and lists at most this many where the shadow model would have decided differently.
+SHADOW_SHOWN = 50
 
 
 @dataclass
@@ -28,7 +33,8 @@ class SiteModels:
     live: str | None
     cards: list[dict[str, Any]]  # newest first
     curve: Markup
-    extra: dict[str, Any] = field(default_factory=dict)
+    shadow: str | None = None
+    differences: list[Comment] = field(default_factory=list)
 
 
 def learning_curve(cards: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
@@ -44,9 +50,28 @@ def learning_curve(cards: list[dict[str, Any]]) -> dict[str, list[tuple[float, f
     return series
 
 
+def shadow_differences(site_id: int) -> list[Comment]:
+    """The site's latest comments whose shadow model would have decided otherwise than the
+    policy did (newest first)."""
+    rows = db.session.execute(
+        sa.select(Comment)
+        .where(Comment.site_id == site_id, Comment.auto_decision.is_not(None))
+        .order_by(Comment.decided_at.desc(), Comment.id.desc())
+        .limit(SHADOW_SCAN)
+    ).scalars()
+    out = []
+    for row in rows:
+        would = (row.versions or {}).get(SHADOW_DECISION)
+        if would is not None and would != row.auto_decision:
+            out.append(row)
+            if len(out) == SHADOW_SHOWN:
+                break
+    return out
+
+
 def site_models(store: SiteModelStore) -> list[SiteModels]:
     out = []
-    for name in db.session.execute(sa.select(Site.name).order_by(Site.name)).scalars():
+    for site_id, name in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)):
         cards = store.versions(name)
         out.append(
             SiteModels(
@@ -58,6 +83,8 @@ def site_models(store: SiteModelStore) -> list[SiteModels]:
                     title=f"{name}: held-out AUC against labels",
                     empty="no site model trained yet",
                 ),
+                shadow=store.shadow(name),
+                differences=shadow_differences(site_id),
             )
         )
     return out

@@ -74,3 +74,24 @@ def test_a_line_chart_escapes_series_names_and_says_when_empty() -> None:
 def test_the_model_page_needs_a_signed_in_moderator(client: FlaskClient) -> None:
     response = client.get("/dashboard/model")
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
+
+
+def test_the_model_page_lists_where_the_shadow_model_would_have_decided_differently(
+    app: Flask, as_moderator: FlaskClient, tmp_path: Path
+) -> None:
+    from moderation.tables import utcnow
+    from tests.services.test_decisions import score, submit
+    from tests.services.test_site_models import PROBE
+
+    import_lines(app, "news", site_labels(300), tmp_path)
+    assert invoke(app, "train", "--site", "news", "--no-promote")[0] == 0
+    assert invoke(app, "model", "shadow", "--site", "news", "news-1")[0] == 0
+    hostile = PROBE + " <img src=x onerror=alert(1)>"
+    same = "I disagree with the council's budget, but thanks for explaining it so clearly."
+    for external_id, text in (("c-differs", hostile), ("c-same", same)):
+        score(app, submit(app, external_id, text, utcnow()), utcnow())
+    html = as_moderator.get("/dashboard/model").get_data(as_text=True)
+    assert '<span class="shadow-version">news-1</span>' in html
+    table = html[html.index('class="shadow-differences"') :]
+    assert "c-differs" in table and "c-same" not in table
+    assert "<img src=x" not in html and "&lt;img src=x" in table
