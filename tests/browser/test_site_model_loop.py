@@ -167,6 +167,11 @@ def test_a_dashboard_decision_trains_promotes_and_rolls_back(
         actions = db.session.execute(sa.select(AuditEntry.action)).scalars().all()
     assert "model.promoted" in actions
 
+    page.goto(f"{stack.base_url}/dashboard/model")
+    assert page.locator("#site-news .live-version").inner_text() == "news-1"
+    assert page.locator("#site-news svg.chart circle.series-attack").count() == 1
+    assert page.locator('#site-news [data-version="news-1"] .status').inner_text() == "promoted"
+
     second = post(stack, "c-2", PROBE, "w1")
     row = wait_until(lambda: decided(stack, second), timeout=60, what="the second decision")
     assert row.versions["site_model"] == "news-1"
