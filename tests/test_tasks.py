@@ -29,7 +29,9 @@ def test_a_comment_past_the_soft_time_limit_is_held_for_review(
 ) -> None:
     comment_id = submit(app, "c1", "f.u." * 700, T0)
 
-    def too_slow(self: Pipeline, text: str, explain_above: Any = None, site: Any = None) -> None:
+    def too_slow(
+        self: Pipeline, text: str, explain_above: Any = None, *, site: str | None = None
+    ) -> None:
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(Pipeline, "score", too_slow)

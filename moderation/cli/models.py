@@ -1,4 +1,4 @@
-"""``moderation model list|promote|rollback --site SITE`` and ``moderation train --site``."""
+"""``moderation model list|promote|rollback|shadow --site SITE`` and ``moderation train --site``."""
 
 from __future__ import annotations
 
@@ -105,3 +105,22 @@ def rollback_model(site_name: str) -> None:
     except SiteModelError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{site_name} is now scored by {previous or 'the general model'}")
+
+
+@model_group.command("shadow")
+@_site_option
+@click.argument("version", required=False)
+@click.option("--off", is_flag=True, help="Stop the site's shadow model.")
+@with_appcontext
+def shadow_model(site_name: str, version: str | None, off: bool) -> None:
+    """Score SITE's live traffic with VERSION too, deciding nothing (or --off)."""
+    if off == (version is not None):
+        raise click.UsageError("give a VERSION or --off (not both)")
+    try:
+        site_models.set_shadow(site_name, version, store=store(), actor="cli", now=utcnow())
+    except SiteModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    if version is None:
+        click.echo(f"{site_name}: no shadow model")
+    else:
+        click.echo(f"{version} scores {site_name} in shadow: recorded beside each decision")

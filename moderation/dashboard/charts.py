@@ -165,3 +165,69 @@ def stacked_rows(
         )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def line_chart(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    title: str,
+    y_range: tuple[float, float] = (0.5, 1.0),
+    empty: str = "no data yet",
+) -> Markup:
+    """One polyline (with a dot per point) for each series of ``(x, y)`` points, e.g. AUC
+    against the number of labels; x from 0 to a nice ceiling, y over ``y_range``."""
+    low, high = y_range
+    points = [p for values in series.values() for p in values]
+    top = nice_ceiling(max((x for x, _ in points), default=0))
+    low = min([low, *(y for _, y in points)])
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+
+    def px(x: float) -> float:
+        return LEFT + plot_w * x / top
+
+    def py(y: float) -> float:
+        return TOP + plot_h - plot_h * (y - low) / ((high - low) or 1.0)
+
+    parts = [_open(title, HEIGHT), _legend([(key, key) for key in series])]
+    for step in range(6):
+        y_value = low + (high - low) * step / 5
+        y = py(y_value)
+        parts.append(
+            Markup(
+                '<line class="grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/>'
+                '<text class="axis" x="{}" y="{:.1f}" text-anchor="end">{:.2f}</text>'
+            ).format(LEFT, WIDTH - RIGHT, y, y, LEFT - 6, y + 4, y_value)
+        )
+    ticks = tick_count(top)
+    for step in range(ticks + 1):
+        value = top * step // ticks
+        parts.append(
+            Markup('<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
+                px(value), HEIGHT - BOTTOM + 16, value
+            )
+        )
+    for key, values in series.items():
+        ordered = sorted(values)
+        if len(ordered) > 1:
+            coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in ordered)
+            parts.append(
+                Markup('<polyline class="line series-{}" fill="none" points="{}"/>').format(
+                    _key(key), coords
+                )
+            )
+        for x, y in ordered:
+            parts.append(
+                Markup(
+                    '<circle class="series-{}" cx="{:.1f}" cy="{:.1f}" r="3">'
+                    "<title>{}: {:.3f} at {} labels</title></circle>"
+                ).format(_key(key), px(x), py(y), key, y, int(x))
+            )
+    if not points:
+        parts.append(
+            Markup('<text class="empty" x="{}" y="{}" text-anchor="middle">{}</text>').format(
+                WIDTH / 2, TOP + plot_h / 2, empty
+            )
+        )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

@@ -56,6 +56,18 @@ class Pipeline:
                 return found
         return self.classifier
 
+    def shadow_scores(self, text: str, site: str) -> tuple[str, dict[Category, float]] | None:
+        """(version, scores) of the site's shadow model for ``text``, or ``None`` when the
+        site runs none. A shadow model scores live traffic but decides nothing."""
+        if self.site_models is None or self.classifier is None:
+            return None
+        shadow = self.site_models.shadow_model_for(site, self.classifier)
+        if shadow is None:
+            return None
+        [(found, norm)] = self.rules.analyze_batch([text])
+        [probs] = shadow.predict_batch([norm], matches=[found])
+        return shadow.version, {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
+
     def score_batch(
         self,
         texts: Sequence[str],

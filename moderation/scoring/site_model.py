@@ -362,24 +362,49 @@ class SiteModelStore:
         self._set_current(site, previous, history)
         return previous
 
+    def shadow(self, site: str) -> str | None:
+        """The version scoring the site's traffic in shadow (deciding nothing), or ``None``."""
+        path = self.folder(site) / "SHADOW"
+        if not path.is_file():
+            return None
+        return path.read_text(encoding="utf-8").strip() or None
+
+    def set_shadow(self, site: str, version: str | None) -> None:
+        """Run ``version`` (any kept version, refused ones too) in shadow; ``None``: stop."""
+        if version is not None:
+            self.weights(site, version)  # exists and is readable
+        folder = self.folder(site)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "SHADOW.tmp"
+        tmp.write_text((version or "") + "\n", encoding="utf-8")
+        os.replace(tmp, folder / "SHADOW")
+
     def model_for(self, site: str, base: Classifier) -> SiteModel | None:
         """The site's promoted model on ``base``, loaded once per promotion; ``None`` when
         the site has none, or when it cannot be used (logged: the general model scores)."""
-        path = self.folder(site) / "CURRENT"
+        return self._load(site, base, "CURRENT")
+
+    def shadow_model_for(self, site: str, base: Classifier) -> SiteModel | None:
+        """The site's shadow model on ``base`` (see :meth:`set_shadow`), or ``None``."""
+        return self._load(site, base, "SHADOW")
+
+    def _load(self, site: str, base: Classifier, pointer: str) -> SiteModel | None:
+        path = self.folder(site) / pointer
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:
             return None
+        key = f"{pointer}:{site}"
         with self._lock:
-            cached = self._loaded.get(site)
+            cached = self._loaded.get(key)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            version = self.current(site)
+            version = self.current(site) if pointer == "CURRENT" else self.shadow(site)
             model = None
             if version is not None:
                 try:
                     model = SiteModel(base, self.weights(site, version))
                 except (ModelLoadError, SiteModelError) as exc:
                     log.error("site model unusable, %s scored by the general model: %s", site, exc)
-            self._loaded[site] = (stamp, model)
+            self._loaded[key] = (stamp, model)
             return model

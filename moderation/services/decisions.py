@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,6 +23,13 @@ from moderation.services import audit, events
 from moderation.services.authors import active_strikes, add_strike, author_context, set_status
 from moderation.services.intake import POLICY_ACTOR
 from moderation.tables import Author, Comment, CommentStatus, utcnow
+
+#: Keys of a decision's ``versions`` written while a site runs a shadow model
+#: (``moderation model shadow``): its version, what it would have decided, and its scores
+#: (JSON, category -> score). The decision itself is the live model's.
+SHADOW_MODEL = "shadow_model"
+SHADOW_DECISION = "shadow_decision"
+SHADOW_SCORES = "shadow_scores"
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +91,19 @@ def score_comment(
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
     # this comment is judged, so it is not held by a watch that no longer applies.
     _apply_ladder(author, comment, policy.authors, None, now, policy.version)
-    decision = decide(
-        result,
-        policy,
-        author=author_context(author, now, this_comment_counted=True),
-        now=now,
-    )
-    _record(comment, decision, result.versions, now)
+    context = author_context(author, now, this_comment_counted=True)
+    decision = decide(result, policy, author=context, now=now)
+    versions = dict(result.versions)
+    shadow = pipeline.shadow_scores(comment.text, comment.site.name)
+    if shadow is not None:  # what the shadow model would have decided: recorded, not acted on
+        shadow_version, shadow_scores = shadow
+        would = decide(replace(result, scores=shadow_scores), policy, author=context, now=now)
+        versions[SHADOW_MODEL] = shadow_version
+        versions[SHADOW_DECISION] = would.outcome.value
+        versions[SHADOW_SCORES] = json.dumps(
+            {str(c): round(v, 4) for c, v in shadow_scores.items()}, separators=(",", ":")
+        )
+    _record(comment, decision, versions, now)
     comment.model_scores = {str(c): round(v, 6) for c, v in result.scores.items()}
     comment.matches = [m.to_dict() for m in result.matches]
     comment.explanations = [e.to_dict() for e in result.explanations]

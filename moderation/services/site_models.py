@@ -295,3 +295,26 @@ def retrain_due_sites(
             )
         )
     return outcomes
+
+
+def set_shadow(
+    site_name: str, version: str | None, *, store: SiteModelStore, actor: str, now: datetime
+) -> None:
+    """Run ``version`` in shadow on the site (``None``: stop): it scores every comment beside
+    the live model, its would-be decision is recorded with the real one, and it decides
+    nothing. Any kept version may run in shadow, a refused one too."""
+    site = site_named(site_name)
+    if version is not None:
+        store.card(site.name, version)  # a valid name of a kept version
+    previous = store.shadow(site.name)
+    store.set_shadow(site.name, version)
+    audit.record(
+        actor,
+        "model.shadow",
+        now=now,
+        site_id=site.id,
+        target_type="site_model",
+        target_id=version or previous,
+        details={"shadow": version, "previous": previous},
+    )
+    db.session.commit()
