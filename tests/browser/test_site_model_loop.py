@@ -124,6 +124,13 @@ def live_version(stack: BrowserStack) -> str | None:
     return path.read_text().strip() or None if path.exists() else None
 
 
+def promoted_audited(stack: BrowserStack) -> bool:
+    with stack.app.app_context():
+        actions = db.session.execute(sa.select(AuditEntry.action)).scalars().all()
+        db.session.rollback()
+    return "model.promoted" in actions
+
+
 def test_a_dashboard_decision_trains_promotes_and_rolls_back(
     browser_stack: BrowserStack,
     page: Any,  # noqa: F811
@@ -162,10 +169,9 @@ def test_a_dashboard_decision_trains_promotes_and_rolls_back(
     # The beat's task, sent by name to the broker, runs in the real worker: train, gate, promote.
     assert live_version(stack) is None
     stack.app.extensions["celery"].send_task("moderation.retrain_sites")
+    # The pointer file is written just before the audit entry commits: wait for both.
     assert wait_until(lambda: live_version(stack), timeout=60, what="a promotion") == "news-1"
-    with stack.app.app_context():
-        actions = db.session.execute(sa.select(AuditEntry.action)).scalars().all()
-    assert "model.promoted" in actions
+    assert wait_until(lambda: promoted_audited(stack), timeout=30, what="the promotion's audit entry")
 
     page.goto(f"{stack.base_url}/dashboard/model")
     assert page.locator("#site-news .live-version").inner_text() == "news-1"
