@@ -15,12 +15,17 @@ import sqlalchemy as sa
 from moderation import metrics
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
-from moderation.policy.ladder import StatusChange, lifted_status, next_status
+from moderation.policy.ladder import StatusChange
 from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy, Sanction
 from moderation.scoring.types import Category
 from moderation.services import audit, events, labels
-from moderation.services.authors import active_strikes, add_strike, set_status
+from moderation.services.authors import (
+    count_outcome,
+    revoke_comment_strikes,
+    set_status,
+    strike_and_step,
+)
 from moderation.tables import Author, AuthorNote, Comment, CommentStatus, Strike
 
 # Reason codes a moderator picks when rejecting. Category codes also choose the strike's
@@ -34,24 +39,6 @@ class ReviewError(ValueError):
 
 class ConflictError(ReviewError):
     """Someone else changed the comment since the actor saw it; nothing was done."""
-
-
-_STATUS_COUNTER = {
-    CommentStatus.PUBLISHED: "published_count",
-    CommentStatus.HELD: "held_count",
-    CommentStatus.REJECTED: "rejected_count",
-}
-
-
-def _move_count(author: Author, old: str, new: str) -> None:
-    if old == new:
-        return
-    if old in _STATUS_COUNTER:
-        column = getattr(Author, _STATUS_COUNTER[old])
-        setattr(author, _STATUS_COUNTER[old], column - 1)
-    if new in _STATUS_COUNTER:
-        column = getattr(Author, _STATUS_COUNTER[new])
-        setattr(author, _STATUS_COUNTER[new], column + 1)
 
 
 def _lock_comment(comment_id: int) -> Comment:
@@ -134,7 +121,7 @@ def _change_outcome(
     old_status = comment.status
     new_status = CommentStatus.for_outcome(outcome)
     author = comment.author
-    _move_count(author, old_status, new_status)
+    count_outcome(author, old_status, new_status)
     comment.status = new_status
     comment.decision = outcome.value
     comment.decided_by = actor
@@ -145,48 +132,24 @@ def _change_outcome(
     if outcome is Outcome.REJECT and not _comment_strikes(comment, now):
         category = _strike_category(comment, reason or "")
         spec = StrikeSpec(category, policy.authors.weight(category), 1.0)
-        add_strike(author, spec, rules=policy.authors, comment_id=comment.id, actor=actor, now=now)
-        change = next_status(
-            status=AuthorStatus(author.status),
-            until=author.status_until,
-            set_by_moderator=author.status_by_moderator,
-            active_strikes=active_strikes(author, now),
-            new_strike=spec,
+        strike_and_step(
+            author,
+            spec,
             rules=policy.authors,
+            comment=comment,
+            actor=actor,
             now=now,
+            policy_version=policy.version,
         )
-        if change is not None:
-            set_status(
-                author,
-                change,
-                actor=actor,
-                by_moderator=False,
-                comment=comment,
-                now=now,
-                policy_version=policy.version,
-            )
     elif outcome is not Outcome.REJECT:
-        revoked = _comment_strikes(comment, now)
-        for strike in revoked:
-            strike.revoked_at = now
-            strike.revoked_by = actor
-        if revoked:
-            lift = lifted_status(
-                status=AuthorStatus(author.status),
-                set_by_moderator=author.status_by_moderator,
-                active_strikes=active_strikes(author, now),
-                rules=policy.authors,
-            )
-            if lift is not None:
-                set_status(
-                    author,
-                    lift,
-                    actor=actor,
-                    by_moderator=False,
-                    comment=comment,
-                    now=now,
-                    policy_version=policy.version,
-                )
+        revoke_comment_strikes(
+            author,
+            comment,
+            rules=policy.authors,
+            actor=actor,
+            now=now,
+            policy_version=policy.version,
+        )
 
     metrics.DECISIONS.labels(outcome.value, "moderator").inc()
     appeal = comment.appeal_state == "pending"
@@ -407,7 +370,7 @@ def appeal(comment: Comment, *, message: str | None, now: datetime) -> Comment:
         raise ReviewError("this comment has already been appealed")
     if comment.status != CommentStatus.REJECTED:
         raise ReviewError(f"only rejected comments can be appealed (this one is {comment.status})")
-    _move_count(comment.author, comment.status, CommentStatus.HELD)
+    count_outcome(comment.author, comment.status, CommentStatus.HELD)
     comment.status = CommentStatus.HELD
     comment.appeal_state = "pending"
     comment.appeal_message = message
