@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from moderation.categories import declared
 from moderation.scoring.types import Category, Severity
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -167,6 +168,19 @@ class Policy(_Strict):
     authors: Authors = Field(default_factory=Authors)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     criticism: Criticism = Field(default_factory=Criticism)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _registry_defaults(cls, value: Any) -> Any:
+        """A category the registry gives default thresholds may be left out of the policy."""
+        if not isinstance(value, dict):
+            return value
+        defaults = {
+            str(c.name): {"hold": c.thresholds[0], "reject": c.thresholds[1]}
+            for c in declared()
+            if c.thresholds is not None and c.name not in value
+        }
+        return {**value, **defaults}
 
     @field_validator("categories")
     @classmethod

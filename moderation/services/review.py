@@ -8,17 +8,19 @@ site through the callback events: ``comment.updated`` when a moderator changes a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import overload
 
 import sqlalchemy as sa
 
-from moderation import metrics
+from moderation import categories, metrics
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
 from moderation.policy.ladder import StatusChange
 from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy, Sanction
-from moderation.scoring.types import Category
+from moderation.scoring.types import CATEGORIES, Category
 from moderation.services import audit, events, labels
 from moderation.services.authors import (
     count_outcome,
@@ -28,9 +30,38 @@ from moderation.services.authors import (
 )
 from moderation.tables import Author, AuthorNote, Comment, CommentStatus, Strike
 
-# Reason codes a moderator picks when rejecting. Category codes also choose the strike's
-# category; the others strike under the comment's highest-scoring category.
-REJECT_REASONS = ("profanity", "attack", "threat", "hate", "spam", "off_topic", "other")
+
+class _RejectReasons(Sequence[str]):
+    """Reason codes a moderator picks when rejecting: every declared category (see
+    moderation/categories.py), then ``off_topic`` and ``other``. Category codes also choose the
+    strike's category; the others strike under the comment's highest-scoring category."""
+
+    def _codes(self) -> tuple[str, ...]:
+        return (*(str(c) for c in CATEGORIES), "off_topic", "other")
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._codes()[index]
+
+    def __len__(self) -> int:
+        return len(self._codes())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._codes()
+
+
+REJECT_REASONS: Sequence[str] = _RejectReasons()
+_OTHER_REASONS = {"off_topic": "off topic", "other": "another reason (say which in the note)"}
+
+
+def reason_text(code: str) -> str:
+    """What a reject reason means, for the dashboard's menu (a category's ``review_reason``)."""
+    if code in CATEGORIES:
+        return f"{code}: {categories.info(code).review_reason}"
+    return f"{code}: {_OTHER_REASONS[code]}" if code in _OTHER_REASONS else code
 
 
 class ReviewError(ValueError):
@@ -96,7 +127,7 @@ def _claim(comment_id: int, seen_version: int | None) -> Comment:
 
 
 def _strike_category(comment: Comment, reason: str) -> Category:
-    if reason in Category.__members__.values():
+    if reason in CATEGORIES:
         return Category(reason)
     scores = comment.scores or {}
     if scores:
