@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from moderation.dashboard import bp
 from moderation.dashboard.auth import wants_fragment
 from moderation.dashboard.cards import age
+from moderation.sanctions import SANCTIONS
 from moderation.services.queue import queue_summary
 from moderation.services.review import REJECT_REASONS, reason_text
 from moderation.tables import utcnow
@@ -67,6 +68,7 @@ def _common() -> dict[str, Any]:
     shared: dict[str, Any] = {
         "reject_reasons": REJECT_REASONS,
         "reason_text": reason_text,
+        "sanctions": SANCTIONS,
         "user": None,
         "queue_size": None,
     }

@@ -15,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from moderation import sanctions
 from moderation.policy.decide import AuthorStatus, StrikeSpec
-from moderation.policy.schema import Authors, Sanction
+from moderation.policy.schema import Authors
+from moderation.sanctions import Sanction
 
-_SANCTION_STATUS = {
-    Sanction.WATCH: AuthorStatus.WATCHED,
-    Sanction.SUSPEND: AuthorStatus.SUSPENDED,
-    Sanction.BLOCK: AuthorStatus.BLOCKED,
-}
+
+def _status(sanction: Sanction) -> AuthorStatus:
+    """The author status ``sanction`` sets (the sanctions registry, moderation/sanctions.py)."""
+    return AuthorStatus(sanctions.info(sanction).status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def step_for(total: float, rules: Authors) -> tuple[AuthorStatus, float | None, 
     if not reached:
         return None
     step = reached[-1]
-    return _SANCTION_STATUS[step.sanction], step.days, step.strikes
+    return _status(step.sanction), step.days, step.strikes
 
 
 def next_status(
@@ -65,7 +66,7 @@ def next_status(
     if new_strike is not None and new_strike.category in rules.immediate:
         rule = rules.immediate[new_strike.category]
         if new_strike.score >= rule.min_score:
-            target = _SANCTION_STATUS[rule.sanction]
+            target = _status(rule.sanction)
             days = rule.days
             candidates.append(
                 StatusChange(

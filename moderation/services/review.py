@@ -14,12 +14,13 @@ from typing import overload
 
 import sqlalchemy as sa
 
-from moderation import categories, metrics
+from moderation import categories, metrics, sanctions
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
 from moderation.policy.ladder import StatusChange
 from moderation.policy.loader import PolicySet
-from moderation.policy.schema import Policy, Sanction
+from moderation.policy.schema import Policy
+from moderation.sanctions import Sanction
 from moderation.scoring.types import CATEGORIES, Category
 from moderation.services import audit, events, labels
 from moderation.services.authors import (
@@ -287,13 +288,6 @@ def reject(
     return comment
 
 
-_SANCTION_STATUS = {
-    Sanction.WATCH: AuthorStatus.WATCHED,
-    Sanction.SUSPEND: AuthorStatus.SUSPENDED,
-    Sanction.BLOCK: AuthorStatus.BLOCKED,
-}
-
-
 def _sanction(
     author: Author,
     sanction: Sanction,
@@ -305,13 +299,14 @@ def _sanction(
     policy: Policy,
     now: datetime,
 ) -> None:
-    if sanction is Sanction.SUSPEND:
+    declared = sanctions.info(sanction)
+    if declared.timed:
         if days is None or days <= 0:
-            raise ReviewError("a suspension needs a positive number of days")
+            raise ReviewError(f"a {declared.noun} needs a positive number of days")
         until: datetime | None = now + timedelta(days=days)
     else:
         until = None
-    change = StatusChange(_SANCTION_STATUS[sanction], until, reason)
+    change = StatusChange(AuthorStatus(declared.status), until, reason)
     set_status(
         author,
         change,
