@@ -341,6 +341,6 @@ def use(config_dir: Path | None) -> tuple[CategoryInfo, ...]:
     added: tuple[CategoryInfo, ...] = ()
     if config_dir is not None and (config_dir / "categories.yaml").is_file():
         added = _parse(config_dir / "categories.yaml")
-    _registry.clear()
-    _registry.update({c.name: c for c in (*BUILTIN, *added)})
+    global _registry
+    _registry = {c.name: c for c in (*BUILTIN, *added)}  # one swap: readers never see it half-built
     return declared()

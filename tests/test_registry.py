@@ -215,3 +215,20 @@ def test_a_missing_word_list_stops_start_up(tmp_path: Path) -> None:
     load_policies(config)
     with pytest.raises(RuleConfigError, match=r"doxxing\.yaml"):
         validate_config(config)
+
+
+def test_policy_check_reads_the_declared_categories(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moderation.cli import main
+
+    config = doxxing_config(tmp_path / "cli")
+    monkeypatch.setenv("MODERATION_CONFIG_DIR", str(config))
+    result = app.test_cli_runner().invoke(main, ["policy", "check"])
+    assert result.exit_code == 0, result.output
+    (config / "categories.yaml").write_text(
+        DOXXING_CATEGORY.replace("#0f766e", "teal"), encoding="utf-8"
+    )
+    result = app.test_cli_runner().invoke(main, ["policy", "check"])
+    assert result.exit_code != 0
+    assert "categories.doxxing.colour" in result.output
