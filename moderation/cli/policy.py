@@ -86,7 +86,7 @@ def _match(data: dict[str, Any]) -> Match:
 
 
 def _scores(data: dict[str, Any]) -> dict[Category, float]:
-    return {Category(k): float(v) for k, v in data.items() if k in Category.__members__.values()}
+    return {Category(k): float(v) for k, v in data.items() if k in Category}
 
 
 def _author_keys(site: Site | None, since: datetime) -> dict[int, str]:

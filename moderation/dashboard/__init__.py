@@ -37,6 +37,7 @@ from moderation.dashboard import (  # noqa: E402  (routes attach to bp)
     overview,
     queue,
     session,
+    style,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "queue",
     "register_dashboard",
     "session",
+    "style",
 ]

@@ -14,8 +14,9 @@ from werkzeug.exceptions import HTTPException
 from moderation.dashboard import bp
 from moderation.dashboard.auth import wants_fragment
 from moderation.dashboard.cards import age
+from moderation.sanctions import SANCTIONS
 from moderation.services.queue import queue_summary
-from moderation.services.review import REJECT_REASONS
+from moderation.services.review import REJECT_REASONS, reason_text
 from moderation.tables import utcnow
 
 MESSAGES = {
@@ -64,7 +65,13 @@ def format_ago(moment: datetime | None) -> str:
 
 @bp.context_processor
 def _common() -> dict[str, Any]:
-    shared: dict[str, Any] = {"reject_reasons": REJECT_REASONS, "user": None, "queue_size": None}
+    shared: dict[str, Any] = {
+        "reject_reasons": REJECT_REASONS,
+        "reason_text": reason_text,
+        "sanctions": SANCTIONS,
+        "user": None,
+        "queue_size": None,
+    }
     if current_user.is_authenticated:
         shared.update(user=current_user, queue_size=queue_summary().size)
     return shared

@@ -21,7 +21,8 @@ from pydantic import (
 from pydantic import model_validator as _model_validator
 from werkzeug.datastructures import MultiDict
 
-from moderation.policy.schema import Sanction
+from moderation import sanctions
+from moderation.sanctions import Sanction
 from moderation.scoring.types import Category
 from moderation.security import MAX_ROW_ID
 from moderation.services.review import REJECT_REASONS
@@ -110,8 +111,9 @@ class RejectInput(Input):
 
     @_model_validator(mode="after")
     def _days_for_suspend(self) -> Self:
-        if self.sanction is Sanction.SUSPEND and self.days is None:
-            raise ValueError("a suspension needs a number of days")
+        declared = sanctions.info(self.sanction) if self.sanction is not None else None
+        if declared is not None and declared.timed and self.days is None:
+            raise ValueError(f"a {declared.noun} needs a number of days")
         return self
 
 
@@ -157,8 +159,9 @@ class SanctionInput(Input):
 
     @_model_validator(mode="after")
     def _days_for_suspend(self) -> Self:
-        if self.sanction is Sanction.SUSPEND and self.days is None:
-            raise ValueError("a suspension needs a number of days")
+        declared = sanctions.info(self.sanction) if self.sanction is not None else None
+        if declared is not None and declared.timed and self.days is None:
+            raise ValueError(f"a {declared.noun} needs a number of days")
         return self
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from moderation.scoring.types import CATEGORIES
 
 Source = Literal["rule", "model"]
-KNOWN_CATEGORIES = frozenset(str(c) for c in CATEGORIES)
+KNOWN_CATEGORIES = CATEGORIES  # the registry's (moderation/categories.py), live
 MAX_RULE_SPANS = 100
 MAX_EVIDENCE_SPANS = 12
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, request
 from flask.typing import ResponseReturnValue
 
-from moderation import state
+from moderation import sanctions, state
 from moderation.dashboard import bp
 from moderation.dashboard.auth import current_moderator, requires
 from moderation.dashboard.common import act_on_comment, back, card_page, form_error, parse
@@ -18,12 +18,9 @@ from moderation.dashboard.forms import (
     QueueQuery,
     RejectInput,
 )
-from moderation.policy.schema import Sanction
 from moderation.services import events, review
 from moderation.services import queue as queue_service
 from moderation.tables import utcnow
-
-SANCTIONED = {Sanction.WATCH: "watched", Sanction.SUSPEND: "suspended", Sanction.BLOCK: "blocked"}
 
 
 @bp.get("/")
@@ -76,7 +73,7 @@ def reject(comment_id: int) -> ResponseReturnValue:
         return form_error(comment_id, exc, request.form.get("next"))
     done = f"Rejected ({form.reason})"
     if form.sanction is not None:
-        done += f"; author {SANCTIONED[form.sanction]}"
+        done += f"; author {sanctions.info(form.sanction).status}"
     return act_on_comment(
         comment_id,
         lambda: review.reject(

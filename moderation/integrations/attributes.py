@@ -1,8 +1,10 @@
 """Perspective attributes from our category scores. Pure: no Flask, no database.
 
-Our pipeline scores five categories (profanity, attack, threat, hate, spam); the policy
-combines each with the word-list matches (:func:`moderation.policy.decide.decide`). A
-Perspective attribute is a function of those combined scores:
+Our pipeline scores the registry's categories (moderation/categories.py: the built-in
+profanity, attack, threat, hate, spam, and any a deployment declares); the policy combines
+each with the word-list matches (:func:`moderation.policy.decide.decide`). A Perspective
+attribute is a function of those combined scores; each category declares the attributes
+that include it (``perspective``), which for the built-in ones gives:
 
 ==================  =============================================  ==========================
 attribute           categories                                     function
@@ -22,6 +24,7 @@ mildly rude comments over thresholds tuned on Perspective. ``SEVERE_TOXICITY`` l
 profanity out (Perspective's is "much less sensitive to positive uses of curse words") and
 squares the rest, so it stays well below ``TOXICITY`` except for clear attacks, threats and
 hate (0.9 → 0.81, 0.6 → 0.36, 0.35 → 0.12). ``TOXICITY_FAST`` is answered as ``TOXICITY``.
+A declared category offered under a new name (say ``DOXXING``) is answered with its score.
 
 Span scores are the text that drove a score: each word-list match (scored as the policy's
 ``rule_scores`` of its severity) and each classifier evidence span (the category's model
@@ -31,9 +34,10 @@ the attribute's summary is. Offsets are UTF-16 code units, as Perspective's are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from moderation import categories
 from moderation.scoring.types import Category, ScoreResult, Severity
 
 
@@ -55,22 +59,43 @@ class Attribute:
         return self.transform(max((scores.get(c, 0.0) for c in self.categories), default=0.0))
 
 
-_TOXIC = (Category.PROFANITY, Category.ATTACK, Category.THREAT, Category.HATE)
-_SEVERE = (Category.ATTACK, Category.THREAT, Category.HATE)
+#: How an attribute's combined score is transformed (identity unless listed).
+_TRANSFORMS: dict[str, Callable[[float], float]] = {"SEVERE_TOXICITY": _squared}
+#: Attributes answered as another (same categories, same transform).
+_ALIASES = {"TOXICITY_FAST": "TOXICITY"}
 
-ATTRIBUTES: dict[str, Attribute] = {
-    a.name: a
-    for a in (
-        Attribute("TOXICITY", _TOXIC),
-        Attribute("TOXICITY_FAST", _TOXIC),
-        Attribute("SEVERE_TOXICITY", _SEVERE, _squared),
-        Attribute("PROFANITY", (Category.PROFANITY,)),
-        Attribute("INSULT", (Category.ATTACK,)),
-        Attribute("THREAT", (Category.THREAT,)),
-        Attribute("IDENTITY_ATTACK", (Category.HATE,)),
-        Attribute("SPAM", (Category.SPAM,)),
-    )
-}
+
+def _attributes() -> dict[str, Attribute]:
+    """Each attribute the declared categories name (``CategoryInfo.perspective``, in the
+    registry moderation/categories.py), with every category that names it."""
+    members: dict[str, list[Category]] = {}
+    for declared_category in categories.declared():
+        for name in declared_category.perspective:
+            members.setdefault(name, []).append(declared_category.name)
+    for alias, name in _ALIASES.items():
+        if name in members:
+            members[alias] = members[name]
+    return {
+        name: Attribute(name, tuple(cats), _TRANSFORMS.get(_ALIASES.get(name, name), _identity))
+        for name, cats in members.items()
+    }
+
+
+class _Attributes(Mapping[str, Attribute]):
+    """The attributes offered: follows the registry (a category declared at start-up is
+    offered under the attribute names it declares)."""
+
+    def __getitem__(self, name: str) -> Attribute:
+        return _attributes()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_attributes())
+
+    def __len__(self) -> int:
+        return len(_attributes())
+
+
+ATTRIBUTES: Mapping[str, Attribute] = _Attributes()
 
 #: Perspective attributes we do not score (conversationai/perspectiveapi ``2-api/models.md``):
 #: asked for, they get Perspective's "not supported in this language" error, which clients

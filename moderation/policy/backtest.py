@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from moderation.policy.decide import (
     AuthorContext,
@@ -28,7 +28,7 @@ from moderation.policy.decide import (
     decide,
     tier_label,
 )
-from moderation.policy.ladder import next_status
+from moderation.policy.ladder import Move, Standing, apply_strike
 from moderation.policy.schema import AuthorTier, Policy
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult
 
@@ -84,7 +84,17 @@ class _Author:
         )
 
     def active(self, now: datetime) -> float:
-        return sum(w for expires, w in self.strikes if expires > now)
+        return self.standing().active(now)
+
+    def standing(self) -> Standing:
+        return Standing(self.status, self.until, self.by_moderator, tuple(self.strikes))
+
+    def step(self, move: Move) -> None:
+        """Store a ladder step, as the service does for a real author."""
+        if move.strike is not None:
+            self.strikes.append(move.strike)
+        if move.change is not None:
+            self.status, self.until = move.change.status, move.change.until
 
 
 def _tier_name(policy: Policy, tier: AuthorTier | None) -> str:
@@ -105,12 +115,7 @@ class _Replay:
         if author is None:
             author = self.authors[record.author] = _Author.seeded(self.seeds.get(record.author))
         rules = self.policy.authors
-        lapse = next_status(
-            status=author.status, until=author.until, set_by_moderator=author.by_moderator,
-            active_strikes=author.active(now), new_strike=None, rules=rules, now=now,
-        )  # fmt: skip
-        if lapse is not None:
-            author.status, author.until = lapse.status, lapse.until
+        author.step(apply_strike(author.standing(), None, rules=rules, now=now))
         context = AuthorContext(
             status=author.status,
             status_until=author.until,
@@ -126,15 +131,7 @@ class _Replay:
         author.comments += 1
         author.published += decision.outcome is Outcome.PUBLISH
         if decision.strike is not None:
-            expires = now + timedelta(days=rules.strike_window_days)
-            author.strikes.append((expires, decision.strike.weight))
-            change = next_status(
-                status=author.status, until=author.until, set_by_moderator=author.by_moderator,
-                active_strikes=author.active(now), new_strike=decision.strike, rules=rules,
-                now=now,
-            )  # fmt: skip
-            if change is not None:
-                author.status, author.until = change.status, change.until
+            author.step(apply_strike(author.standing(), decision.strike, rules=rules, now=now))
         return decision
 
     def standing(self, author: str, at: datetime) -> AuthorStatus:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from moderation.policy.schema import AuthorTier, Policy
+from moderation.sanctions import for_status
 from moderation.scoring.patterns import CRITICISM
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult, Severity
 
@@ -201,14 +202,11 @@ def tier_label(policy: Policy, tier: AuthorTier | None) -> str | None:
 def _author_reason(author: AuthorContext | None, now: datetime) -> Reason | None:
     if author is None:
         return None
-    status = author.effective_status(now)
-    if status is AuthorStatus.BLOCKED:
-        return Reason("author_blocked", Outcome.REJECT)
-    if status is AuthorStatus.SUSPENDED:
-        return Reason("author_suspended", Outcome.REJECT, until=author.status_until)
-    if status is AuthorStatus.WATCHED:
-        return Reason("author_watched", Outcome.HOLD)
-    return None
+    sanction = for_status(author.effective_status(now))  # the sanctions registry
+    if sanction is None:
+        return None
+    until = author.status_until if sanction.timed else None
+    return Reason(sanction.reason, Outcome(sanction.posting), until=until)
 
 
 def decide(

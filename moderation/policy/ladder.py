@@ -15,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from moderation import sanctions
 from moderation.policy.decide import AuthorStatus, StrikeSpec
-from moderation.policy.schema import Authors, Sanction
+from moderation.policy.schema import Authors
+from moderation.sanctions import Sanction
 
-_SANCTION_STATUS = {
-    Sanction.WATCH: AuthorStatus.WATCHED,
-    Sanction.SUSPEND: AuthorStatus.SUSPENDED,
-    Sanction.BLOCK: AuthorStatus.BLOCKED,
-}
+
+def _status(sanction: Sanction) -> AuthorStatus:
+    """The author status ``sanction`` sets (the sanctions registry, moderation/sanctions.py)."""
+    return AuthorStatus(sanctions.info(sanction).status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def step_for(total: float, rules: Authors) -> tuple[AuthorStatus, float | None, 
     if not reached:
         return None
     step = reached[-1]
-    return _SANCTION_STATUS[step.sanction], step.days, step.strikes
+    return _status(step.sanction), step.days, step.strikes
 
 
 def next_status(
@@ -65,7 +66,7 @@ def next_status(
     if new_strike is not None and new_strike.category in rules.immediate:
         rule = rules.immediate[new_strike.category]
         if new_strike.score >= rule.min_score:
-            target = _SANCTION_STATUS[rule.sanction]
+            target = _status(rule.sanction)
             days = rule.days
             candidates.append(
                 StatusChange(
@@ -119,4 +120,68 @@ def lifted_status(
         return None
     return StatusChange(
         target, None, f"strikes now {active_strikes:g} after an overturned rejection"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """An author's place on the ladder: status, and the strikes still counting.
+
+    ``strikes`` holds ``(expires_at, weight)`` of every strike not revoked; those whose
+    expiry has passed are ignored by :meth:`active`.
+    """
+
+    status: AuthorStatus = AuthorStatus.ACTIVE
+    until: datetime | None = None
+    set_by_moderator: bool = False
+    strikes: tuple[tuple[datetime, float], ...] = ()
+
+    def active(self, now: datetime) -> float:
+        return sum(weight for expires, weight in self.strikes if expires > now)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """What one step of the ladder does: the strike to store, ``(expires_at, weight)`` (None
+    when the step added none), and the status change to store (None when the status stays)."""
+
+    strike: tuple[datetime, float] | None
+    change: StatusChange | None
+
+
+def apply_strike(
+    standing: Standing, strike: StrikeSpec | None, *, rules: Authors, now: datetime
+) -> Move:
+    """The one rule for "a strike moves an author along the ladder".
+
+    With a ``strike`` (a rejected comment): the strike is added, expiring after the
+    policy's window, and the ladder escalates on it (steps and ``immediate`` sanctions).
+    Without one (any other decision): only lapses apply (expired strikes, a served
+    suspension). Used by the worker's decisions, a moderator's rejection and the backtest.
+    """
+    new = None
+    if strike is not None:
+        new = (now + timedelta(days=rules.strike_window_days), strike.weight)
+    active = standing.active(now) + (new[1] if new is not None and new[0] > now else 0.0)
+    change = next_status(
+        status=standing.status,
+        until=standing.until,
+        set_by_moderator=standing.set_by_moderator,
+        active_strikes=active,
+        new_strike=strike,
+        rules=rules,
+        now=now,
+    )
+    return Move(new, change)
+
+
+def revoke_strikes(standing: Standing, *, rules: Authors, now: datetime) -> StatusChange | None:
+    """The reverse of :func:`apply_strike`, when a rejection is overturned: ``standing``
+    already lacks the revoked strikes; the answer is the lighter status the ladder now
+    implies (see :func:`lifted_status`), or None."""
+    return lifted_status(
+        status=standing.status,
+        set_by_moderator=standing.set_by_moderator,
+        active_strikes=standing.active(now),
+        rules=rules,
     )

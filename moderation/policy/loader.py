@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moderation import categories
 from moderation.policy.schema import Policy, PolicyError, parse_policy, read_yaml
 
 
@@ -48,7 +49,15 @@ def load_policy_file(path: Path, base: Mapping[str, Any] | None = None) -> Polic
 
 
 def load_policies(config_dir: Path) -> PolicySet:
-    """Raises :class:`PolicyError` naming the file (and so the site) and the key."""
+    """Declare the config directory's categories (built-in plus ``categories.yaml``, see
+    :func:`moderation.categories.use`), then load its policies.
+
+    Raises :class:`PolicyError` naming the file (and so the site) and the key.
+    """
+    try:
+        categories.use(config_dir)
+    except categories.CategoryError as exc:
+        raise PolicyError(str(exc)) from None
     default_path = config_dir / "policy.yaml"
     base = read_yaml(default_path)
     default = parse_policy(base, str(default_path))

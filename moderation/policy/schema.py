@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -27,6 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from moderation import sanctions
+from moderation.categories import declared
+from moderation.sanctions import Sanction as Sanction
 from moderation.scoring.types import Category, Severity
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -34,12 +36,6 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class PolicyError(ValueError):
     """A policy file is missing or invalid; the message names the file and the key."""
-
-
-class Sanction(StrEnum):
-    WATCH = "watch"
-    SUSPEND = "suspend"
-    BLOCK = "block"
 
 
 class _Strict(BaseModel):
@@ -99,11 +95,16 @@ class LadderStep(_Strict):
 
     @model_validator(mode="after")
     def _days_for_suspend(self) -> Self:
-        if self.sanction is Sanction.SUSPEND and self.days is None:
-            raise ValueError("a suspend step needs 'days'")
-        if self.sanction is not Sanction.SUSPEND and self.days is not None:
-            raise ValueError("'days' only applies to a suspend step")
+        timed = sanctions.info(self.sanction).timed
+        if timed and self.days is None:
+            raise ValueError(f"a {self.sanction} step needs 'days'")
+        if not timed and self.days is not None:
+            raise ValueError(f"'days' only applies to a {_timed()} step")
         return self
+
+
+def _timed() -> str:
+    return " or ".join(s.sanction for s in sanctions.SANCTIONS if s.timed)
 
 
 class ImmediateSanction(_Strict):
@@ -115,8 +116,8 @@ class ImmediateSanction(_Strict):
 
     @model_validator(mode="after")
     def _days_for_suspend(self) -> Self:
-        if self.sanction is Sanction.SUSPEND and self.days is None:
-            raise ValueError("a suspend sanction needs 'days'")
+        if sanctions.info(self.sanction).timed and self.days is None:
+            raise ValueError(f"a {self.sanction} sanction needs 'days'")
         return self
 
 
@@ -167,6 +168,19 @@ class Policy(_Strict):
     authors: Authors = Field(default_factory=Authors)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     criticism: Criticism = Field(default_factory=Criticism)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _registry_defaults(cls, value: Any) -> Any:
+        """A category the registry gives default thresholds may be left out of the policy."""
+        if not isinstance(value, dict):
+            return value
+        defaults = {
+            str(c.name): {"hold": c.thresholds[0], "reject": c.thresholds[1]}
+            for c in declared()
+            if c.thresholds is not None and c.name not in value
+        }
+        return {**value, **defaults}
 
     @field_validator("categories")
     @classmethod

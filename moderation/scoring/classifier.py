@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from moderation.categories import trained as trained_categories
 from moderation.scoring.types import Category, Evidence, Match, Severity
 
 __all__ = [
@@ -54,12 +55,9 @@ __all__ = [
 FORMAT = "comment-classifier/2"
 #: Formats this code reads: /1 is /2 without ``ngram.<block>`` arrays (default ranges).
 READABLE_FORMATS = frozenset({"comment-classifier/1", FORMAT})
-MODEL_CATEGORIES: tuple[Category, ...] = (
-    Category.PROFANITY,
-    Category.ATTACK,
-    Category.THREAT,
-    Category.HATE,
-)
+#: Categories a newly trained model scores: the registry's ``trained`` ones (a model file
+#: lists its own; a rule-only category has no model score).
+MODEL_CATEGORIES: tuple[Category, ...] = trained_categories()
 ARTEFACT_SUFFIX = ".npz"
 
 FloatArray = npt.NDArray[np.float32]

@@ -9,18 +9,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# What the posting policy forbids: declared in the registry (moderation/categories.py).
+from moderation.categories import CATEGORIES, Category
 
-class Category(StrEnum):
-    """What the posting policy forbids. ``spam`` is scored by rules only."""
-
-    PROFANITY = "profanity"
-    ATTACK = "attack"
-    THREAT = "threat"
-    HATE = "hate"
-    SPAM = "spam"
-
-
-CATEGORIES: tuple[Category, ...] = tuple(Category)
+__all__ = ["CATEGORIES", "Category", "Evidence", "Match", "ScoreResult", "Severity"]
 
 
 class Severity(StrEnum):

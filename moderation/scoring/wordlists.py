@@ -1,7 +1,9 @@
 """The rule filter's word lists: better-profanity's list plus the project's YAML, validated.
 
 Nothing is read at import time. :func:`load_wordlists` reads ``<config_dir>/wordlists/terms.yaml``
-and ``spam.yaml`` and better-profanity's ``profanity_wordlist.txt`` from the installed package,
+and ``spam.yaml``, the word list of each declared category kept in a file of its own (its
+``wordlist`` in moderation/categories.py; ``groups`` only, as in terms.yaml) and
+better-profanity's ``profanity_wordlist.txt`` from the installed package,
 and raises :class:`RuleConfigError` (a ``ValueError``) naming the file and the key when anything is
 missing, malformed or unknown, so the service refuses to start on a bad configuration.
 """
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from moderation.categories import declared
 from moderation.scoring.types import Category, Severity
 
 __all__ = [
@@ -120,7 +123,11 @@ def load_wordlists(config_dir: Path) -> Wordlists:
     bp_terms = better_profanity_terms()
     terms_file = directory / "terms.yaml"
     spam_file = directory / "spam.yaml"
-    terms, stems, literal, allow = _parse_terms(_read_yaml(terms_file), terms_file, bp_terms)
+    # Word lists of declared categories kept in their own file (moderation/categories.py):
+    # each holds `groups` only, in terms.yaml's format.
+    files = sorted({c.wordlist for c in declared()} - {"terms.yaml", "spam.yaml"})
+    extra = [(directory / name, _read_yaml(directory / name)) for name in files]
+    terms, stems, literal, allow = _parse_terms(_read_yaml(terms_file), terms_file, bp_terms, extra)
     spam = _parse_spam(_read_yaml(spam_file), spam_file)
     return Wordlists(terms, stems, literal, allow, spam, bp_terms)
 
@@ -207,10 +214,15 @@ _GROUP_KEYS = ("about", "category", "severity", "inflect", "terms")
 
 
 def _parse_terms(
-    data: Mapping[str, Any], path: Path, bp_terms: tuple[str, ...]
+    data: Mapping[str, Any],
+    path: Path,
+    bp_terms: tuple[str, ...],
+    extra: Sequence[tuple[Path, Mapping[str, Any]]] = (),
 ) -> tuple[tuple[TermSpec, ...], frozenset[str], frozenset[str], tuple[str, ...]]:
     r = _Reader(path)
     r.mapping(data, "", _TOP_KEYS)
+    for extra_path, extra_data in extra:
+        _Reader(extra_path).mapping(extra_data, "", ("groups",))
 
     bp = r.mapping(r.require(data, "better_profanity", ""), "better_profanity", ("default",))
     default = r.mapping(
@@ -229,30 +241,15 @@ def _parse_terms(
         Severity,
     )
 
-    groups = r.require(data, "groups", "")
-    if not isinstance(groups, list):
-        raise r.error("groups", f"expected a list, got {_kind(groups)}")
     configured: dict[str, tuple[Category, Severity, bool, str]] = {}
-    for g, raw in enumerate(groups):
-        key = f"groups[{g}]"
-        group = r.mapping(raw, key, _GROUP_KEYS)
-        about = group.get("about", "")
-        if not isinstance(about, str):
-            raise r.error(f"{key}.about", f"expected a string, got {_kind(about)}")
-        category: Category = r.enum(r.require(group, "category", key), f"{key}.category", Category)
-        if category is Category.SPAM:
-            raise r.error(f"{key}.category", "spam is configured in spam.yaml, not as terms")
-        severity: Severity = r.enum(r.require(group, "severity", key), f"{key}.severity", Severity)
-        inflect = r.boolean(group.get("inflect", False), f"{key}.inflect")
-        terms = r.string_list(r.require(group, "terms", key), f"{key}.terms", _TERM_RE)
-        if not terms:
-            raise r.error(f"{key}.terms", "empty list")
-        for t, term in enumerate(terms):
-            if term in configured:
-                raise r.error(
-                    f"{key}.terms[{t}]", f"{term!r} is already listed in {configured[term][3]}"
-                )
-            configured[term] = (category, severity, inflect, key)
+    where: dict[str, Path] = {}  # the file each configured term is listed in
+    for reader, groups in [
+        (r, r.require(data, "groups", "")),
+        *((_Reader(p), d.get("groups")) for p, d in extra),
+    ]:
+        if not isinstance(groups, list):
+            raise reader.error("groups", f"expected a list, got {_kind(groups)}")
+        _parse_groups(reader, groups, configured, where)
 
     bp_set = set(bp_terms)
     order = {term: i for i, term in enumerate(configured)}
@@ -262,7 +259,7 @@ def _parse_terms(
             *configured[term][:3],
             explicit=True,
             in_better_profanity=True,
-            source=f"{path}: {configured[term][3]}",
+            source=f"{where[term]}: {configured[term][3]}",
             order=order[term],
         )
         if term in configured
@@ -286,7 +283,7 @@ def _parse_terms(
             inflect,
             explicit=True,
             in_better_profanity=False,
-            source=f"{path}: {key}",
+            source=f"{where[term]}: {key}",
             order=order[term],
         )
         for term, (category, severity, inflect, key) in configured.items()
@@ -312,6 +309,38 @@ def _parse_terms(
                 f"{phrase!r} is itself a term: give it severity none instead of allowing it",
             )
     return tuple(specs), frozenset(stems), frozenset(literal), tuple(dict.fromkeys(allow))
+
+
+def _parse_groups(
+    r: _Reader,
+    groups: list[Any],
+    configured: dict[str, tuple[Category, Severity, bool, str]],
+    where: dict[str, Path],
+) -> None:
+    for g, raw in enumerate(groups):
+        key = f"groups[{g}]"
+        group = r.mapping(raw, key, _GROUP_KEYS)
+        about = group.get("about", "")
+        if not isinstance(about, str):
+            raise r.error(f"{key}.about", f"expected a string, got {_kind(about)}")
+        category: Category = r.enum(r.require(group, "category", key), f"{key}.category", Category)
+        if category is Category.SPAM:
+            raise r.error(f"{key}.category", "spam is configured in spam.yaml, not as terms")
+        severity: Severity = r.enum(r.require(group, "severity", key), f"{key}.severity", Severity)
+        inflect = r.boolean(group.get("inflect", False), f"{key}.inflect")
+        terms = r.string_list(r.require(group, "terms", key), f"{key}.terms", _TERM_RE)
+        if not terms:
+            raise r.error(f"{key}.terms", "empty list")
+        for t, term in enumerate(terms):
+            if term in configured:
+                listed = _place(configured[term][3], where[term], r.path)
+                raise r.error(f"{key}.terms[{t}]", f"{term!r} is already listed in {listed}")
+            configured[term] = (category, severity, inflect, key)
+            where[term] = r.path
+
+
+def _place(key: str, path: Path, here: Path) -> str:
+    return key if path == here else f"{path}: {key}"
 
 
 _SPAM_KEYS = ("links", "shorteners", "repeated_characters", "capitals")

@@ -1,15 +1,42 @@
-"""Author records: lookup, standing, strikes and status changes."""
+"""Author records: lookup, standing, strikes, status changes and comment counters.
+
+The only place that stores strikes, moves an author along the ladder
+(:func:`strike_and_step`, :func:`revoke_comment_strikes`, after the pure rule in
+:mod:`moderation.policy.ladder`) and keeps an author's comment counters (:func:`count_outcome`).
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, StrikeSpec
-from moderation.policy.ladder import StatusChange
+from moderation.policy.ladder import Standing, StatusChange, apply_strike, revoke_strikes
 from moderation.policy.schema import Authors
 from moderation.services import audit, events
-from moderation.tables import Author, AuthorAction, Comment, Strike
+from moderation.tables import Author, AuthorAction, Comment, CommentStatus, Strike
+
+log = logging.getLogger(__name__)
+
+_STATUS_COUNTER = {
+    CommentStatus.PUBLISHED: "published_count",
+    CommentStatus.HELD: "held_count",
+    CommentStatus.REJECTED: "rejected_count",
+}
+
+
+def count_outcome(author: Author, old: str | None, new: str) -> None:
+    """Move one comment of ``author`` from status ``old`` (None: newly decided) to ``new`` in
+    the author's counters. Written as SQL increments, so concurrent decisions add up."""
+    if old == new:
+        return
+    if old in _STATUS_COUNTER:
+        column = getattr(Author, _STATUS_COUNTER[old])
+        setattr(author, _STATUS_COUNTER[old], column - 1)
+    if new in _STATUS_COUNTER:
+        column = getattr(Author, _STATUS_COUNTER[new])
+        setattr(author, _STATUS_COUNTER[new], column + 1)
 
 
 def active_strikes(author: Author, now: datetime) -> float:
@@ -26,6 +53,81 @@ def author_context(author: Author, now: datetime, *, this_comment_counted: bool)
         published=author.published_count,
         active_strikes=active_strikes(author, now),
     )
+
+
+def standing(author: Author) -> Standing:
+    """The author's place on the ladder, for :mod:`moderation.policy.ladder`."""
+    return Standing(
+        status=AuthorStatus(author.status),
+        until=author.status_until,
+        set_by_moderator=author.status_by_moderator,
+        strikes=tuple((s.expires_at, s.weight) for s in author.strikes if s.revoked_at is None),
+    )
+
+
+def strike_and_step(
+    author: Author,
+    strike: StrikeSpec | None,
+    *,
+    rules: Authors,
+    comment: Comment,
+    actor: str,
+    now: datetime,
+    policy_version: str,
+) -> None:
+    """Store what :func:`moderation.policy.ladder.apply_strike` says: the strike (when
+    given) and the status change it causes, with ``actor`` as its cause. Without a strike
+    only lapses apply."""
+    move = apply_strike(standing(author), strike, rules=rules, now=now)
+    if strike is not None:
+        add_strike(author, strike, rules=rules, comment_id=comment.id, actor=actor, now=now)
+    if move.change is None:
+        return
+    set_status(
+        author,
+        move.change,
+        actor=actor,
+        by_moderator=False,
+        comment=comment,
+        now=now,
+        policy_version=policy_version,
+    )
+    log.info(
+        "author status changed",
+        extra={"comment_id": comment.id, "author_id": author.id, "status": str(move.change.status)},
+    )
+
+
+def revoke_comment_strikes(
+    author: Author,
+    comment: Comment,
+    *,
+    rules: Authors,
+    actor: str,
+    now: datetime,
+    policy_version: str,
+) -> list[Strike]:
+    """Revoke the active strikes ``comment`` earned (its rejection was overturned) and store
+    the lighter status the ladder then implies (:func:`moderation.policy.ladder.revoke_strikes`).
+    Returns the revoked strikes."""
+    revoked = [s for s in author.strikes if s.comment_id == comment.id and s.active(now)]
+    for strike in revoked:
+        strike.revoked_at = now
+        strike.revoked_by = actor
+    if not revoked:
+        return revoked
+    lift = revoke_strikes(standing(author), rules=rules, now=now)
+    if lift is not None:
+        set_status(
+            author,
+            lift,
+            actor=actor,
+            by_moderator=False,
+            comment=comment,
+            now=now,
+            policy_version=policy_version,
+        )
+    return revoked
 
 
 def add_strike(

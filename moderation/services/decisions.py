@@ -14,13 +14,11 @@ from sqlalchemy import orm
 
 from moderation import metrics
 from moderation.extensions import db
-from moderation.policy.decide import AuthorStatus, Decision, Outcome, StrikeSpec, decide
-from moderation.policy.ladder import next_status
+from moderation.policy.decide import Decision, Outcome, decide
 from moderation.policy.loader import PolicySet
-from moderation.policy.schema import Authors
 from moderation.scoring.pipeline import Pipeline
 from moderation.services import audit, events
-from moderation.services.authors import active_strikes, add_strike, author_context, set_status
+from moderation.services.authors import author_context, count_outcome, strike_and_step
 from moderation.services.intake import POLICY_ACTOR
 from moderation.tables import Author, Comment, CommentStatus, utcnow
 
@@ -38,15 +36,6 @@ class ScoreOutcome(StrEnum):
     DECIDED = "decided"
     ALREADY_DECIDED = "already_decided"
     MISSING = "missing"
-
-
-def _count_outcome(author: Author, status: str) -> None:
-    if status == CommentStatus.PUBLISHED:
-        author.published_count = Author.published_count + 1
-    elif status == CommentStatus.HELD:
-        author.held_count = Author.held_count + 1
-    elif status == CommentStatus.REJECTED:
-        author.rejected_count = Author.rejected_count + 1
 
 
 def score_comment(
@@ -90,7 +79,15 @@ def score_comment(
         now = (clock or utcnow)()
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
     # this comment is judged, so it is not held by a watch that no longer applies.
-    _apply_ladder(author, comment, policy.authors, None, now, policy.version)
+    strike_and_step(
+        author,
+        None,
+        rules=policy.authors,
+        comment=comment,
+        actor=POLICY_ACTOR,
+        now=now,
+        policy_version=policy.version,
+    )
     context = author_context(author, now, this_comment_counted=True)
     decision = decide(result, policy, author=context, now=now)
     versions = dict(result.versions)
@@ -108,18 +105,18 @@ def score_comment(
     comment.matches = [m.to_dict() for m in result.matches]
     comment.explanations = [e.to_dict() for e in result.explanations]
     comment.score_attempts = Comment.score_attempts + 1
-    _count_outcome(author, comment.status)
+    count_outcome(author, None, comment.status)
     record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order
     if decision.strike is not None:
-        add_strike(
+        strike_and_step(
             author,
             decision.strike,
             rules=policy.authors,
-            comment_id=comment.id,
+            comment=comment,
             actor=POLICY_ACTOR,
             now=now,
+            policy_version=policy.version,
         )
-        _apply_ladder(author, comment, policy.authors, decision.strike, now, policy.version)
     waited = max((now - comment.received_at).total_seconds(), 0.0)  # read before the commit
     db.session.commit()  # expires the loaded rows: nothing below reads them again
     metrics.DECISIONS.labels(decision.outcome.value, "policy").inc()
@@ -178,7 +175,7 @@ def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     comment.decided_at = now
     comment.decided_by = POLICY_ACTOR
     comment.score_attempts = Comment.score_attempts + 1
-    _count_outcome(author, CommentStatus.HELD)
+    count_outcome(author, None, CommentStatus.HELD)
     record_decision(comment, POLICY_ACTOR, now)
     db.session.commit()
     metrics.DECISIONS.labels(Outcome.HOLD.value, "policy").inc()
@@ -196,40 +193,6 @@ def _record(comment: Comment, decision: Decision, versions: dict[str, str], now:
     comment.risk = decision.risk
     comment.decided_at = now
     comment.decided_by = POLICY_ACTOR
-
-
-def _apply_ladder(
-    author: Author,
-    comment: Comment,
-    rules: Authors,
-    strike: StrikeSpec | None,
-    now: datetime,
-    policy_version: str,
-) -> None:
-    change = next_status(
-        status=AuthorStatus(author.status),
-        until=author.status_until,
-        set_by_moderator=author.status_by_moderator,
-        active_strikes=active_strikes(author, now),
-        new_strike=strike,
-        rules=rules,
-        now=now,
-    )
-    if change is None:
-        return
-    set_status(
-        author,
-        change,
-        actor=POLICY_ACTOR,
-        by_moderator=False,
-        comment=comment,
-        now=now,
-        policy_version=policy_version,
-    )
-    log.info(
-        "author status changed",
-        extra={"comment_id": comment.id, "author_id": author.id, "status": str(change.status)},
-    )
 
 
 def record_decision(comment: Comment, actor: str, now: datetime) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, Outcome, Reason
+from moderation.sanctions import for_status
 from moderation.schemas import AuthorIn, CommentIn
 from moderation.services.sites import SiteLike
 from moderation.tables import Author, Comment, CommentStatus
@@ -167,11 +168,10 @@ def store_comment(
     author = upsert_author(site.id, payload.author, now)
     refusal: Reason | None = None
     standing = AuthorContext(status=AuthorStatus(author.status), status_until=author.status_until)
-    status = standing.effective_status(now)
-    if status is AuthorStatus.BLOCKED:
-        refusal = Reason("author_blocked", Outcome.REJECT)
-    elif status is AuthorStatus.SUSPENDED:
-        refusal = Reason("author_suspended", Outcome.REJECT, until=author.status_until)
+    sanction = for_status(standing.effective_status(now))  # the sanctions registry
+    if sanction is not None and sanction.posting == "reject":
+        until = author.status_until if sanction.timed else None
+        refusal = Reason(sanction.reason, Outcome.REJECT, until=until)
     values: dict[str, Any] = {
         "site_id": site.id,
         "external_id": payload.comment_id,

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.policy.decide import Outcome
-from moderation.scoring.types import Category
+from moderation.scoring.types import CATEGORIES
 from moderation.services import audit
 from moderation.tables import Comment, LabelSource, Site, SiteLabel
 
 #: Categories a label can name (the policy's categories).
-LABEL_CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+LABEL_CATEGORIES: Sequence[str] = CATEGORIES  # the registry's, live (moderation/categories.py)
 
 
 class LabelError(ValueError):

@@ -8,24 +8,61 @@ site through the callback events: ``comment.updated`` when a moderator changes a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import overload
 
 import sqlalchemy as sa
 
-from moderation import metrics
+from moderation import categories, metrics, sanctions
 from moderation.extensions import db
 from moderation.policy.decide import AuthorStatus, Outcome, StrikeSpec
-from moderation.policy.ladder import StatusChange, lifted_status, next_status
+from moderation.policy.ladder import StatusChange
 from moderation.policy.loader import PolicySet
-from moderation.policy.schema import Policy, Sanction
-from moderation.scoring.types import Category
+from moderation.policy.schema import Policy
+from moderation.sanctions import Sanction
+from moderation.scoring.types import CATEGORIES, Category
 from moderation.services import audit, events, labels
-from moderation.services.authors import active_strikes, add_strike, set_status
+from moderation.services.authors import (
+    count_outcome,
+    revoke_comment_strikes,
+    set_status,
+    strike_and_step,
+)
 from moderation.tables import Author, AuthorNote, Comment, CommentStatus, Strike
 
-# Reason codes a moderator picks when rejecting. Category codes also choose the strike's
-# category; the others strike under the comment's highest-scoring category.
-REJECT_REASONS = ("profanity", "attack", "threat", "hate", "spam", "off_topic", "other")
+
+class _RejectReasons(Sequence[str]):
+    """Reason codes a moderator picks when rejecting: every declared category (see
+    moderation/categories.py), then ``off_topic`` and ``other``. Category codes also choose the
+    strike's category; the others strike under the comment's highest-scoring category."""
+
+    def _codes(self) -> tuple[str, ...]:
+        return (*(str(c) for c in CATEGORIES), "off_topic", "other")
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._codes()[index]
+
+    def __len__(self) -> int:
+        return len(self._codes())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._codes()
+
+
+REJECT_REASONS: Sequence[str] = _RejectReasons()
+_OTHER_REASONS = {"off_topic": "off topic", "other": "another reason (say which in the note)"}
+
+
+def reason_text(code: str) -> str:
+    """What a reject reason means, for the dashboard's menu (a category's ``review_reason``)."""
+    if code in CATEGORIES:
+        return f"{code}: {categories.info(code).review_reason}"
+    return f"{code}: {_OTHER_REASONS[code]}" if code in _OTHER_REASONS else code
 
 
 class ReviewError(ValueError):
@@ -34,24 +71,6 @@ class ReviewError(ValueError):
 
 class ConflictError(ReviewError):
     """Someone else changed the comment since the actor saw it; nothing was done."""
-
-
-_STATUS_COUNTER = {
-    CommentStatus.PUBLISHED: "published_count",
-    CommentStatus.HELD: "held_count",
-    CommentStatus.REJECTED: "rejected_count",
-}
-
-
-def _move_count(author: Author, old: str, new: str) -> None:
-    if old == new:
-        return
-    if old in _STATUS_COUNTER:
-        column = getattr(Author, _STATUS_COUNTER[old])
-        setattr(author, _STATUS_COUNTER[old], column - 1)
-    if new in _STATUS_COUNTER:
-        column = getattr(Author, _STATUS_COUNTER[new])
-        setattr(author, _STATUS_COUNTER[new], column + 1)
 
 
 def _lock_comment(comment_id: int) -> Comment:
@@ -109,7 +128,7 @@ def _claim(comment_id: int, seen_version: int | None) -> Comment:
 
 
 def _strike_category(comment: Comment, reason: str) -> Category:
-    if reason in Category.__members__.values():
+    if reason in CATEGORIES:
         return Category(reason)
     scores = comment.scores or {}
     if scores:
@@ -134,7 +153,7 @@ def _change_outcome(
     old_status = comment.status
     new_status = CommentStatus.for_outcome(outcome)
     author = comment.author
-    _move_count(author, old_status, new_status)
+    count_outcome(author, old_status, new_status)
     comment.status = new_status
     comment.decision = outcome.value
     comment.decided_by = actor
@@ -145,48 +164,24 @@ def _change_outcome(
     if outcome is Outcome.REJECT and not _comment_strikes(comment, now):
         category = _strike_category(comment, reason or "")
         spec = StrikeSpec(category, policy.authors.weight(category), 1.0)
-        add_strike(author, spec, rules=policy.authors, comment_id=comment.id, actor=actor, now=now)
-        change = next_status(
-            status=AuthorStatus(author.status),
-            until=author.status_until,
-            set_by_moderator=author.status_by_moderator,
-            active_strikes=active_strikes(author, now),
-            new_strike=spec,
+        strike_and_step(
+            author,
+            spec,
             rules=policy.authors,
+            comment=comment,
+            actor=actor,
             now=now,
+            policy_version=policy.version,
         )
-        if change is not None:
-            set_status(
-                author,
-                change,
-                actor=actor,
-                by_moderator=False,
-                comment=comment,
-                now=now,
-                policy_version=policy.version,
-            )
     elif outcome is not Outcome.REJECT:
-        revoked = _comment_strikes(comment, now)
-        for strike in revoked:
-            strike.revoked_at = now
-            strike.revoked_by = actor
-        if revoked:
-            lift = lifted_status(
-                status=AuthorStatus(author.status),
-                set_by_moderator=author.status_by_moderator,
-                active_strikes=active_strikes(author, now),
-                rules=policy.authors,
-            )
-            if lift is not None:
-                set_status(
-                    author,
-                    lift,
-                    actor=actor,
-                    by_moderator=False,
-                    comment=comment,
-                    now=now,
-                    policy_version=policy.version,
-                )
+        revoke_comment_strikes(
+            author,
+            comment,
+            rules=policy.authors,
+            actor=actor,
+            now=now,
+            policy_version=policy.version,
+        )
 
     metrics.DECISIONS.labels(outcome.value, "moderator").inc()
     appeal = comment.appeal_state == "pending"
@@ -293,13 +288,6 @@ def reject(
     return comment
 
 
-_SANCTION_STATUS = {
-    Sanction.WATCH: AuthorStatus.WATCHED,
-    Sanction.SUSPEND: AuthorStatus.SUSPENDED,
-    Sanction.BLOCK: AuthorStatus.BLOCKED,
-}
-
-
 def _sanction(
     author: Author,
     sanction: Sanction,
@@ -311,13 +299,14 @@ def _sanction(
     policy: Policy,
     now: datetime,
 ) -> None:
-    if sanction is Sanction.SUSPEND:
+    declared = sanctions.info(sanction)
+    if declared.timed:
         if days is None or days <= 0:
-            raise ReviewError("a suspension needs a positive number of days")
+            raise ReviewError(f"a {declared.noun} needs a positive number of days")
         until: datetime | None = now + timedelta(days=days)
     else:
         until = None
-    change = StatusChange(_SANCTION_STATUS[sanction], until, reason)
+    change = StatusChange(AuthorStatus(declared.status), until, reason)
     set_status(
         author,
         change,
@@ -407,7 +396,7 @@ def appeal(comment: Comment, *, message: str | None, now: datetime) -> Comment:
         raise ReviewError("this comment has already been appealed")
     if comment.status != CommentStatus.REJECTED:
         raise ReviewError(f"only rejected comments can be appealed (this one is {comment.status})")
-    _move_count(comment.author, comment.status, CommentStatus.HELD)
+    count_outcome(comment.author, comment.status, CommentStatus.HELD)
     comment.status = CommentStatus.HELD
     comment.appeal_state = "pending"
     comment.appeal_message = message

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from moderation import categories
 from moderation.training.datasets import MODEL_CATEGORIES
 from moderation.training.model import save
 from moderation.training.trainer import TrainingResult
@@ -39,15 +40,14 @@ LABEL_MAPPING = {
 
 
 #: What each category means for this model (the label mapping above implements it).
-CATEGORY_DEFINITIONS = {
-    "profanity": "profanity, obscenity and other offensive language that is not aimed at an "
-    "individual (since 1.1.0 this includes OLID's offensive tweets aimed at a group or an "
+#: (The registry's description, moderation/categories.py, plus notes on this model's labels.)
+_LABEL_NOTES = {
+    "profanity": " (since 1.1.0 this includes OLID's offensive tweets aimed at a group or an "
     "organisation, OFF-TIN-GRP/OTH; 1.0.0 treated those as attack negatives and did not "
     "label their profanity)",
-    "attack": "an insult or demeaning remark aimed at a person: a participant of the "
-    "conversation, the author or an identifiable individual",
-    "threat": "a threat of violence",
-    "hate": "an attack on a group for a protected attribute (identity-based attack)",
+}
+CATEGORY_DEFINITIONS = {
+    str(c): categories.info(c).description + _LABEL_NOTES.get(str(c), "") for c in MODEL_CATEGORIES
 }
 
 

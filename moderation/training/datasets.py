@@ -36,19 +36,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from moderation.categories import trained as trained_categories
 from moderation.scoring.types import Category
 
 logger = logging.getLogger(__name__)
 
 csv.field_size_limit(sys.maxsize)
 
-#: Categories the classifier scores (spam is rules-only).
-MODEL_CATEGORIES: tuple[Category, ...] = (
-    Category.PROFANITY,
-    Category.ATTACK,
-    Category.THREAT,
-    Category.HATE,
-)
+#: Categories the classifier scores: the registry's ``trained`` ones (spam is rules-only).
+MODEL_CATEGORIES: tuple[Category, ...] = trained_categories()
 
 # --------------------------------------------------------------------------- text cleaning
 

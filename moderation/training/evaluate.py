@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from moderation.categories import trained as trained_categories
 from moderation.scoring.classifier import Classifier
 from moderation.scoring.types import Category, Evidence
 from moderation.training.datasets import EvalSet, SpanPost
@@ -86,12 +87,10 @@ def policy_thresholds(
         for name, spec in (data.get("categories") or {}).items():
             if isinstance(spec, Mapping) and "hold" in spec and "reject" in spec:
                 table[str(name)] = (float(spec["hold"]), float(spec["reject"]))
-    for cat in ("profanity", "attack", "threat", "hate"):
+    model = [str(c) for c in trained_categories()]
+    for cat in model:
         table.setdefault(cat, (hold, reject))
-    table["any"] = (
-        min(table[c][0] for c in ("profanity", "attack", "threat", "hate")),
-        min(table[c][1] for c in ("profanity", "attack", "threat", "hate")),
-    )
+    table["any"] = (min(table[c][0] for c in model), min(table[c][1] for c in model))
     return table
 
 

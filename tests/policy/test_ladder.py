@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from moderation.policy.decide import AuthorStatus, StrikeSpec
-from moderation.policy.ladder import next_status
+from moderation.policy.ladder import Standing, apply_strike, next_status, revoke_strikes
 from moderation.policy.schema import Policy
 from moderation.scoring.types import Category
 
@@ -78,3 +78,65 @@ def test_ladder(
         assert change.until is None
     else:
         assert change.until == NOW + timedelta(days=days)
+
+
+def _strikes(*weights: float, days: float = 10) -> tuple[tuple[datetime, float], ...]:
+    return tuple((NOW + timedelta(days=days), w) for w in weights)
+
+
+def test_apply_strike_stores_the_strike_and_climbs_the_ladder(policy: Policy) -> None:
+    before = Standing(A, strikes=_strikes(1.0))
+    move = apply_strike(before, ATTACK, rules=policy.authors, now=NOW)
+    # the strike expires after the policy's window and counts with the earlier one
+    assert move.strike == (NOW + timedelta(days=30), 1.0)
+    assert move.change is not None and move.change.status is W
+    assert "2 active strikes" in move.change.reason
+
+
+def test_apply_strike_ignores_expired_strikes(policy: Policy) -> None:
+    before = Standing(A, strikes=_strikes(1.0, 1.0, days=-1))
+    move = apply_strike(before, ATTACK, rules=policy.authors, now=NOW)
+    assert move.strike is not None
+    assert move.change is None  # only the new strike is active: below the first step
+
+
+def test_apply_strike_without_a_strike_only_lapses(policy: Policy) -> None:
+    served = Standing(S, until=NOW - timedelta(days=1), strikes=_strikes(3.0))
+    move = apply_strike(served, None, rules=policy.authors, now=NOW)
+    assert move.strike is None
+    assert move.change is not None and move.change.status is W  # probation, no new suspension
+    assert apply_strike(Standing(A, strikes=_strikes(4.0)), None, rules=policy.authors, now=NOW) \
+        .change is None  # fmt: skip
+
+
+def test_apply_strike_immediate_sanction(policy: Policy) -> None:
+    move = apply_strike(Standing(A), THREAT, rules=policy.authors, now=NOW)
+    assert move.strike == (NOW + timedelta(days=30), 2.0)
+    assert move.change is not None and move.change.status is B
+
+
+@pytest.mark.parametrize(
+    ("standing", "expected"),
+    [
+        # The reversal path: a rejection overturned, its strike gone from the standing.
+        (Standing(W, strikes=_strikes(1.0)), A),  # below the first step: back to active
+        (Standing(S, NOW + timedelta(days=5), strikes=_strikes(2.0)), W),  # lifted to watched
+        (Standing(S, NOW + timedelta(days=5), strikes=_strikes(4.0)), W),  # never a new suspension
+        (Standing(B, strikes=_strikes(3.0)), W),
+        (Standing(B, strikes=_strikes(5.0)), W),  # lifting stops at watched, even at a block step
+        (Standing(W, strikes=_strikes(2.0)), None),  # still at the watch step
+        (Standing(W, strikes=_strikes(3.0)), None),  # nothing lighter applies
+        (Standing(W, set_by_moderator=True), None),  # a moderator's status stays
+        (Standing(A), None),
+        (Standing(W, strikes=_strikes(3.0, days=-1)), A),  # expired strikes do not count
+    ],
+)
+def test_revoke_strikes(policy: Policy, standing: Standing, expected: AuthorStatus | None) -> None:
+    change = revoke_strikes(standing, rules=policy.authors, now=NOW)
+    if expected is None:
+        assert change is None
+        return
+    assert change is not None
+    assert change.status is expected
+    assert change.until is None
+    assert "overturned" in change.reason
