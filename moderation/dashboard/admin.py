@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
 from moderation.dashboard.auth import current_moderator, requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.forms import (
     ActiveInput,
     CallbackInput,
@@ -51,7 +51,12 @@ def site_callback(site_id: int) -> Response:
         abort(404)
     try:
         form = CallbackInput.parse(request.form)
-        site_service.set_callback_url(site, form.callback_url, actor=current_moderator().actor)
+        site_service.set_callback_url(
+            site,
+            form.callback_url,
+            actor=current_moderator().actor,
+            policy=configured.settings().callback_targets(),
+        )
     except (FormError, site_service.SiteError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -141,7 +146,7 @@ def user_unlock(user_id: int) -> Response:
 @bp.get("/admin/policy")
 @requires("admin")
 def policy() -> str:
-    policies = state.policies()
+    policies = configured.policies()
     return render_template(
         "dashboard/admin_policy.html",
         policies=[("default", policies.default), *sorted(policies.sites.items())],

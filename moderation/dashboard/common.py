@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from moderation import state
+from moderation import configured
 from moderation.dashboard.auth import safe_next, wants_fragment
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.forms import FormError, Input
@@ -34,7 +34,7 @@ def parse(model: type[InputT], data: MultiDict[str, str]) -> InputT:
 
 def card_page(template: str, page: Page[QueueItem], query: object, **extra: Any) -> str:
     """A page of comment cards with the filter choices (the queue, the comments browser)."""
-    policies = state.policies()
+    policies = configured.policies()
     return render_template(
         template,
         cards=[build_card(item, policies) for item in page.items],
@@ -57,7 +57,7 @@ def card_fragment(comment_id: int, *, message: str | None, error: str | None) ->
         abort(404)
     html = render_template(
         "dashboard/_card.html",
-        card=build_card(item, state.policies()),
+        card=build_card(item, configured.policies()),
         message=message,
         error=error,
         fragment=True,

@@ -11,8 +11,8 @@ from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException
 
-from moderation.dashboard import bp
 from moderation.dashboard.auth import wants_fragment
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import age
 from moderation.services.queue import queue_summary
 from moderation.services.review import REJECT_REASONS

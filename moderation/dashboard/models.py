@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import render_template
 from markupsafe import Markup
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.charts import line_chart
 from moderation.extensions import db
 from moderation.scoring.site_model import SiteModelStore
@@ -93,5 +93,5 @@ def site_models(store: SiteModelStore) -> list[SiteModels]:
 @bp.get("/model")
 @requires("moderator")
 def model() -> str:
-    store = SiteModelStore(state.settings().resolved_site_models_dir())
+    store = SiteModelStore(configured.settings().resolved_site_models_dir())
     return render_template("dashboard/model.html", sites=site_models(store))

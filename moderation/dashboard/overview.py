@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from moderation.dashboard import bp
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import age
 from moderation.dashboard.charts import BarRow, stacked_columns, stacked_rows
 from moderation.dashboard.common import parse

@@ -7,7 +7,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from moderation.dashboard import bp
 from moderation.dashboard.auth import (
     LOGIN_LIMIT,
     Moderator,
@@ -15,6 +14,7 @@ from moderation.dashboard.auth import (
     requires,
     safe_next,
 )
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.forms import FormError, LoginInput
 from moderation.extensions import db, limiter
 from moderation.services import users

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from moderation import state
+from moderation import configured
 from moderation.integrations import analyze as perspective
 from moderation.integrations.discovery import discovery_document
 from moderation.integrations.google_errors import (
@@ -78,12 +78,12 @@ def read_json() -> dict[str, Any]:
 def analyze_comment() -> tuple[Response, int, dict[str, str]]:
     site, key = authenticate()
     payload = perspective.parse(perspective.AnalyzeCommentIn, read_json())
-    plan = perspective.validate(payload, max_chars=state.settings().max_text_chars)
+    plan = perspective.validate(payload, max_chars=configured.settings().max_text_chars)
     now = utcnow()
     body, versions = perspective.analyze(
         plan,
-        pipeline=state.pipeline(),
-        policy=state.policies().for_site(site.name),
+        pipeline=configured.pipeline(),
+        policy=configured.policies().for_site(site.name),
         now=now,
         site=site.name,
     )
@@ -105,7 +105,9 @@ def suggest_comment_score() -> tuple[Response, int]:
     """A client's judgement of a comment: stored as a label of the key's site."""
     site, key = authenticate()
     payload = perspective.parse(perspective.SuggestCommentScoreIn, read_json())
-    text = perspective.check_comment(payload.comment, max_chars=state.settings().max_text_chars)
+    text = perspective.check_comment(
+        payload.comment, max_chars=configured.settings().max_text_chars
+    )
     violation, categories = perspective.suggested_label(payload)
     labels.record_suggestion(
         site,

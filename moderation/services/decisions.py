@@ -19,9 +19,8 @@ from moderation.policy.ladder import next_status
 from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Authors
 from moderation.scoring.pipeline import Pipeline
-from moderation.services import audit, events
 from moderation.services.authors import active_strikes, add_strike, author_context, set_status
-from moderation.services.intake import POLICY_ACTOR
+from moderation.services.decision_record import POLICY_ACTOR, record_decision
 from moderation.tables import Author, Comment, CommentStatus, utcnow
 
 #: Keys of a decision's ``versions`` written while a site runs a shadow model
@@ -230,17 +229,3 @@ def _apply_ladder(
         "author status changed",
         extra={"comment_id": comment.id, "author_id": author.id, "status": str(change.status)},
     )
-
-
-def record_decision(comment: Comment, actor: str, now: datetime) -> None:
-    """Audit an automatic decision and tell the site (``comment.decided``)."""
-    audit.record(
-        actor,
-        "comment.decided",
-        now=now,
-        site_id=comment.site_id,
-        target_type="comment",
-        target_id=comment.external_id,
-        details={"decision": comment.decision, "reasons": comment.reasons},
-    )
-    events.emit("comment.decided", comment.site, now=now, comment=comment)

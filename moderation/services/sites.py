@@ -100,16 +100,11 @@ def validate_callback_url(url: str, policy: TargetPolicy) -> str:
     return url
 
 
-def set_callback_url(
-    site: Site, url: str | None, *, actor: str, policy: TargetPolicy | None = None
-) -> None:
-    """Set or remove the site's callback URL; ``policy`` defaults to the service's settings
-    (``MODERATION_CALLBACK_ALLOW_HTTP``, ``MODERATION_CALLBACK_ALLOWED_NETWORKS``)."""
+def set_callback_url(site: Site, url: str | None, *, actor: str, policy: TargetPolicy) -> None:
+    """Set or remove the site's callback URL, allowed under ``policy`` (the service's:
+    ``Settings.callback_targets()``, from ``MODERATION_CALLBACK_ALLOW_HTTP`` and
+    ``MODERATION_CALLBACK_ALLOWED_NETWORKS``)."""
     if url:
-        if policy is None:
-            from moderation import state
-
-            policy = state.settings().callback_targets()
         url = validate_callback_url(url, policy)
     site.callback_url = url or None
     audit_site_change(actor, "site.updated", site, callback_url=site.callback_url)
