@@ -9,9 +9,9 @@ from flask import request
 
 from moderation import configured
 from moderation.api.errors import unauthorized
+from moderation.clock import utcnow
 from moderation.services.sites import SiteRef
 from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, V1, verify, wsgi_target
-from moderation.tables import utcnow
 
 _DECOY_SECRET = secrets.token_hex(32)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request, url_for
 from pydantic import ValidationError
@@ -13,11 +13,15 @@ from moderation import configured
 from moderation.api.auth import authenticate
 from moderation.api.blueprint import bp
 from moderation.api.errors import APIError, check_identifiers
+from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
 from moderation.services import intake, review
 from moderation.services.sites import SiteLike
-from moderation.tables import Comment, CommentStatus, utcnow
+from moderation.statuses import CommentStatus
 from moderation.tasks import enqueue_scoring
+
+if TYPE_CHECKING:
+    from moderation.tables import Comment
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 
+from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
 from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import readable_details
@@ -14,7 +15,6 @@ from moderation.dashboard.common import parse
 from moderation.dashboard.forms import AuditQuery
 from moderation.services import audit_query
 from moderation.services.queue import site_names
-from moderation.tables import utcnow
 
 
 @bp.app_template_filter("readable_details")

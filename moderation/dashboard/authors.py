@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
 from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
@@ -21,7 +22,6 @@ from moderation.dashboard.forms import (
 from moderation.extensions import db
 from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.tables import utcnow
 
 
 @bp.get("/authors/<int:author_id>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
 from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
@@ -13,7 +14,7 @@ from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
-from moderation.tables import CommentStatus, utcnow
+from moderation.statuses import CommentStatus
 
 
 @bp.get("/comments")

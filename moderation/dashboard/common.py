@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import safe_next, wants_fragment
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.forms import FormError, Input
@@ -19,7 +20,6 @@ from moderation.extensions import db
 from moderation.scoring.types import CATEGORIES
 from moderation.services.queue import Page, QueueItem, queue_item, site_names
 from moderation.services.review import REJECT_REASONS, ReviewError
-from moderation.tables import utcnow
 
 InputT = TypeVar("InputT", bound=Input)
 

@@ -8,6 +8,7 @@ from flask import flash, request
 from flask.typing import ResponseReturnValue
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
 from moderation.dashboard.blueprint import bp
 from moderation.dashboard.common import act_on_comment, back, card_page, form_error, parse
@@ -21,7 +22,6 @@ from moderation.dashboard.forms import (
 from moderation.policy.schema import Sanction
 from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.tables import utcnow
 
 SANCTIONED = {Sanction.WATCH: "watched", Sanction.SUSPEND: "suspended", Sanction.BLOCK: "blocked"}
 

@@ -17,11 +17,12 @@ SHA-256 when there is none); the site's model learns from it, and nothing leaves
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.integrations import analyze as perspective
 from moderation.integrations.discovery import discovery_document
 from moderation.integrations.google_errors import (
@@ -32,7 +33,9 @@ from moderation.integrations.google_errors import (
     register_google_error_handlers,
 )
 from moderation.services import api_keys, labels
-from moderation.tables import ApiKey, Site, utcnow
+
+if TYPE_CHECKING:
+    from moderation.tables import ApiKey, Site
 
 KEY_HEADER = "X-Goog-Api-Key"
 VERSIONS_HEADER = "X-Moderation-Versions"
