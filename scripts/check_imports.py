@@ -30,14 +30,8 @@ from pathlib import Path
 #: Sub-packages whose modules are views (web entry points): they reach tables through services.
 VIEW_PACKAGES = ("dashboard", "api", "integrations")
 CLI_PACKAGES = ("cli",)
-#: Modules that build the tables' queries for the views and commands; views may not import it.
+#: The module of the database tables: views and commands import it only under TYPE_CHECKING.
 TABLES = "tables"
-
-#: Known edges of a cycle that another change removes; each needs the reason beside it.
-ALLOWED_EDGES: dict[tuple[str, str], str] = {
-    # removed by i12-libs (DeliverySettings moves into config.py)
-    ("moderation.config", "moderation.services.events"): "removed by i12-libs",
-}
 
 
 @dataclass(frozen=True)
@@ -134,8 +128,7 @@ def import_graph(package_dir: Path) -> tuple[dict[str, set[str]], list[Import]]:
     for name, path in modules.items():
         for imp in imports_of(name, path, modules):
             every.append(imp)
-            if (imp.source, imp.target) not in ALLOWED_EDGES:
-                graph[name].add(imp.target)
+            graph[name].add(imp.target)
     return graph, every
 
 
