@@ -98,7 +98,7 @@ def auc_of(y: list[int], probs: Any, categories: Any, target: str) -> float:
 
 
 def replay(name: str, texts: list[str], ys: list[int], target: str, steps: list[int]) -> None:
-    from moderation import state
+    from moderation import configured
     from moderation.scoring.site_model import SiteModel, SiteModelStore
     from moderation.services import sites
     from moderation.training import site as trainer
@@ -119,7 +119,7 @@ def replay(name: str, texts: list[str], ys: list[int], target: str, steps: list[
         app = make_app(folder)
         with app.app_context():
             sites.create_site("bench")
-            pipeline = state.pipeline()
+            pipeline = configured.pipeline()
             general = pipeline.classifier
             assert general is not None
             prepared = trainer.prepare(eval_texts, pipeline.rules, general)

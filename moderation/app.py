@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     register_security_headers(app)
-    register_metrics(app)
+    register_metrics(app, settings)
     return app
 
 
@@ -127,10 +127,10 @@ def register_error_pages(app: Flask) -> None:
     register_app_error_handlers(app)
 
 
-def register_metrics(app: Flask) -> None:
+def register_metrics(app: Flask, settings: Settings) -> None:
     from moderation.metrics import init_metrics
 
-    init_metrics(app)
+    init_metrics(app, settings)
 
 
 def register_security_headers(app: Flask) -> None:

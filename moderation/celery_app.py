@@ -117,7 +117,9 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery.steps["worker"].add(MetricsServer)
     celery.set_default()
     celery.flask_app = app  # for worker signal handlers
-    import moderation.tasks  # noqa: F401  (registers the shared tasks with this app)
+    from moderation.tasks import register_outbox_hooks  # (registers the shared tasks, too)
+
+    register_outbox_hooks()  # new callback events are enqueued once their transaction commits
 
     app.extensions["celery"] = celery
     return celery
@@ -148,10 +150,10 @@ def _warm_up(**_: object) -> None:
     flask_app = getattr(celery_current, "flask_app", None)
     if flask_app is None:
         return
-    from moderation import state
+    from moderation import configured
 
     with flask_app.app_context():
-        state.pipeline()
+        configured.pipeline()
 
 
 class MetricsServer(bootsteps.StartStopStep):  # type: ignore[misc]
@@ -184,9 +186,9 @@ class MetricsServer(bootsteps.StartStopStep):  # type: ignore[misc]
 
 
 def state_settings(flask_app: Flask) -> Settings:
-    from moderation import state
+    from moderation import configured
 
-    return state.settings(flask_app)
+    return configured.settings(flask_app)
 
 
 _heartbeat: WorkerHeartbeat | None = None

@@ -67,11 +67,11 @@ def post_worker_init(worker: Any) -> None:
     app = worker.wsgi
 
     def warm_up() -> None:
-        from moderation import state
+        from moderation import configured
 
         try:
             with app.app_context():
-                state.pipeline()
+                configured.pipeline()
         except Exception:  # logged; the first request will try again and report properly
             log.exception("scoring pipeline warm-up failed")
 

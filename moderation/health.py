@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
 from redis.exceptions import RedisError
 
-from moderation import state
+from moderation import configured
 from moderation.celery_app import EMBEDDED_WORKER, get_celery
 from moderation.extensions import db
 from moderation.worker_presence import live_workers
@@ -49,7 +49,7 @@ def readyz() -> tuple[Response, int]:
 
 def _worker_ok() -> tuple[bool, str | None]:
     """(ok, problem): is any worker consuming the scoring queue?"""
-    settings = state.settings()
+    settings = configured.settings()
     if settings.embedded:
         thread = current_app.extensions.get(EMBEDDED_WORKER)
         if thread is not None and thread.is_alive():
@@ -81,7 +81,7 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    if state.settings().embedded:
+    if configured.settings().embedded:
         return True  # in-process transport
     try:
         with get_celery().connection_for_write() as conn:

@@ -29,6 +29,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from moderation.config import Settings
+
 log = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter(
@@ -85,13 +87,13 @@ def observe_request_end(response: Response) -> Response:
 class StateCollector(Collector):
     """Shared state read at scrape time: pending comments, review queue, broker, model."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
 
     def collect(self) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
         import sqlalchemy as sa
 
-        from moderation import state
         from moderation.extensions import db
         from moderation.tables import Comment, CommentStatus, utcnow
 
@@ -130,7 +132,7 @@ class StateCollector(Collector):
             finally:
                 db.session.remove()
 
-            settings = state.settings()
+            settings = self.settings
             if not settings.embedded:
                 depth = GaugeMetricFamily(
                     "moderation_broker_queue_length",
@@ -157,7 +159,7 @@ class StateCollector(Collector):
             yield info
 
 
-def registry_for(app: Flask) -> CollectorRegistry:
+def registry_for(app: Flask, settings: Settings) -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -166,7 +168,7 @@ def registry_for(app: Flask) -> CollectorRegistry:
 
         registry = CollectorRegistry()
         registry.register(_Delegate(REGISTRY))
-    registry.register(StateCollector(app))
+    registry.register(StateCollector(app, settings))
     return registry
 
 
@@ -186,8 +188,8 @@ def metrics() -> Response:
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-def init_metrics(app: Flask) -> None:
-    app.extensions["moderation.metrics"] = registry_for(app)
+def init_metrics(app: Flask, settings: Settings) -> None:
+    app.extensions["moderation.metrics"] = registry_for(app, settings)
     app.before_request(observe_request_start)
     app.after_request(observe_request_end)
     app.register_blueprint(bp)

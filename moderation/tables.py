@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.clock import utcnow as utcnow
 from moderation.extensions import db
-from moderation.policy.decide import AuthorStatus, Outcome
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from moderation.statuses import AuthorStatus, Outcome
+from moderation.statuses import CommentStatus as CommentStatus
+from moderation.statuses import EventStatus as EventStatus
+from moderation.statuses import LabelSource as LabelSource
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -44,24 +44,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
-
-
-class CommentStatus:
-    """Where a comment is. ``pending`` until scored; ``held`` waits for a moderator."""
-
-    PENDING = "pending"
-    PUBLISHED = "published"
-    HELD = "held"
-    REJECTED = "rejected"
-    ALL = (PENDING, PUBLISHED, HELD, REJECTED)
-
-    @staticmethod
-    def for_outcome(outcome: Outcome) -> str:
-        return {
-            Outcome.PUBLISH: CommentStatus.PUBLISHED,
-            Outcome.HOLD: CommentStatus.HELD,
-            Outcome.REJECT: CommentStatus.REJECTED,
-        }[outcome]
 
 
 def _enum(values: tuple[str, ...], name: str) -> sa.Enum:
@@ -248,14 +230,6 @@ class AuthorAction(db.Model):  # type: ignore[name-defined,misc]
     author: Mapped[Author] = relationship(back_populates="actions")
 
 
-class EventStatus:
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"  # gave up after the retry window
-    SKIPPED = "skipped"  # the site has no callback URL
-    ALL = (PENDING, DELIVERED, FAILED, SKIPPED)
-
-
 class Event(db.Model):  # type: ignore[name-defined,misc]
     """An outbox row: a notification for the site, written in the same transaction as the
     change it describes and delivered afterwards (at least once, in order per ``ordering_key``).
@@ -380,16 +354,6 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
-
-
-class LabelSource:
-    """Where a labelled example came from."""
-
-    MODERATOR = "moderator_decision"
-    APPEAL = "appeal"
-    SUGGEST = "suggestscore"
-    IMPORT = "import"
-    ALL = (MODERATOR, APPEAL, SUGGEST, IMPORT)
 
 
 class SiteLabel(db.Model):  # type: ignore[name-defined,misc]

@@ -1,21 +1,38 @@
-"""Celery tasks. Thin: they take ids, call the domain services, and retry transient errors."""
+"""Celery tasks, and the only module that talks to the queue.
+
+The tasks are thin: they take ids, call the domain services, and retry transient errors.
+Publishing is here too (:func:`enqueue_scoring`, :func:`enqueue_delivery`), after the
+database commit and tolerant of a broker that is down: the comment is already stored, so if
+the broker refuses it stays ``pending`` and the sweeper (``moderation sweep``, run
+periodically) re-enqueues it. Services never import this module; they return what to
+enqueue (e.g. :class:`moderation.services.events.Attempt`), or leave new callback events in
+the session's outbox, which :func:`register_outbox_hooks` (called by ``celery_init_app``)
+enqueues once the transaction commits.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from kombu.exceptions import KombuError
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
-from moderation.services import decisions, dispatch, events
+from moderation.services import decisions, events, intake
 from moderation.tables import utcnow
 
 log = logging.getLogger(__name__)
+
+BROKER_ERRORS = (BrokerError, KombuError, RedisError, OSError)
 
 # Database connection loss, lock timeouts, failover: worth retrying with backoff.
 TRANSIENT = (OperationalError, InterfaceError)
@@ -49,7 +66,7 @@ def score_comment(self: Any, comment_id: int) -> str:
     """
     try:
         outcome = decisions.score_comment(
-            comment_id, pipeline=state.pipeline(), policies=state.policies()
+            comment_id, pipeline=configured.pipeline(), policies=configured.policies()
         )
     except SoftTimeLimitExceeded:
         db.session.rollback()
@@ -62,14 +79,14 @@ def score_comment(self: Any, comment_id: int) -> str:
 def retrain_sites() -> str:
     """Retrain and gate the sites whose labels make them due (run periodically by beat).
     Safe to run twice: a site just trained is not due again until new labels arrive."""
-    from moderation.scoring.site_model import SiteModelStore
+    from moderation.scoring.site_model import SiteModelStore  # (training code: loaded here)
     from moderation.services import site_models
 
-    settings = state.settings()
+    settings = configured.settings()
     outcomes = site_models.retrain_due_sites(
-        pipeline=state.pipeline(),
+        pipeline=configured.pipeline(),
         store=SiteModelStore(settings.resolved_site_models_dir()),
-        policies=state.policies(),
+        policies=configured.policies(),
         shared_dir=settings.shared_eval_dir,
         min_new=settings.site_retrain_min_labels,
         max_age=timedelta(days=settings.site_retrain_max_age_days),
@@ -86,8 +103,8 @@ def retrain_sites() -> str:
 @shared_task(name="moderation.sweep_pending", ignore_result=True)
 def sweep_pending() -> str:
     """Re-enqueue comments left pending (run periodically by celery beat)."""
-    settings = state.settings()
-    found, enqueued = dispatch.sweep_pending(
+    settings = configured.settings()
+    found, enqueued = sweep_pending_comments(
         timedelta(seconds=settings.sweep_min_age_seconds), utcnow()
     )
     if found:
@@ -109,7 +126,10 @@ def sweep_pending() -> str:
 )
 def deliver_event(self: Any, event_seq: int) -> str:
     """One delivery attempt of a callback event; later attempts come from the poller."""
-    return events.attempt_delivery(event_seq, settings=state.settings().delivery())
+    attempt = events.attempt_delivery(event_seq, settings=configured.settings().delivery())
+    if attempt.following is not None:
+        enqueue_delivery(attempt.following)
+    return attempt.outcome
 
 
 @shared_task(name="moderation.deliver_due_events", ignore_result=True)
@@ -117,5 +137,57 @@ def deliver_due_events() -> str:
     """Enqueue every callback event whose retry is due (run periodically by celery beat)."""
     due = events.due_events(utcnow())
     for seq in due:
-        dispatch.enqueue_delivery(seq)
+        enqueue_delivery(seq)
     return f"{len(due)} due"
+
+
+# --- publishing -------------------------------------------------------------------------
+
+
+def enqueue_scoring(comment_id: int) -> bool:
+    """Publish ``score_comment``; False (and a warning) when the broker is unreachable."""
+    try:
+        score_comment.apply_async((comment_id,), queue=configured.settings().scoring_queue)
+    except BROKER_ERRORS as exc:
+        log.warning(
+            "broker unavailable; comment left pending for the sweeper",
+            extra={"comment_id": comment_id, "error": type(exc).__name__},
+        )
+        return False
+    return True
+
+
+def enqueue_delivery(event_seq: int) -> bool:
+    """Publish ``deliver_event``; on broker failure the periodic poller picks it up."""
+    try:
+        deliver_event.apply_async((event_seq,), queue=configured.settings().callbacks_queue)
+    except BROKER_ERRORS as exc:
+        log.warning(
+            "broker unavailable; event left for the delivery poller",
+            extra={"event_seq": event_seq, "error": type(exc).__name__},
+        )
+        return False
+    return True
+
+
+def sweep_pending_comments(
+    older_than: timedelta, now: datetime, limit: int = 1000
+) -> tuple[int, int]:
+    """Re-enqueue comments pending for longer than ``older_than``: (found, enqueued).
+
+    Scoring is idempotent, so a comment whose first task is merely slow is decided once.
+    """
+    ids = intake.pending_comment_ids(older_than, now, limit)
+    enqueued = sum(1 for comment_id in ids if enqueue_scoring(comment_id))
+    return len(ids), enqueued
+
+
+def _enqueue_committed_events(session: Session) -> None:
+    for seq in events.take_committed(session):
+        enqueue_delivery(seq)
+
+
+def register_outbox_hooks() -> None:
+    """Enqueue the callback events of every transaction once it commits (idempotent)."""
+    if not sa_event.contains(Session, "after_commit", _enqueue_committed_events):
+        sa_event.listen(Session, "after_commit", _enqueue_committed_events)

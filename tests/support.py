@@ -577,3 +577,11 @@ class StallingReceiver:
             with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
+
+
+def set_callback_url(site: Any, url: str | None, *, actor: str) -> None:
+    """Set ``site``'s callback URL under the current app's callback settings."""
+    from moderation import configured
+    from moderation.services import sites
+
+    sites.set_callback_url(site, url, actor=actor, policy=configured.settings().callback_targets())

@@ -7,11 +7,11 @@ import time
 
 from flask import request
 
-from moderation import state
+from moderation import configured
 from moderation.api.errors import unauthorized
+from moderation.clock import utcnow
 from moderation.services.sites import SiteRef
 from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, V1, verify, wsgi_target
-from moderation.tables import utcnow
 
 _DECOY_SECRET = secrets.token_hex(32)
 
@@ -43,8 +43,8 @@ def authenticate(site_name: object, body: bytes) -> SiteRef:
     if not isinstance(site_name, str) or len(site_name) > 64:
         _verified(None, body, 0)
         raise unauthorized()
-    cache = state.site_cache()
-    tolerance = state.settings().signature_tolerance_seconds
+    cache = configured.site_cache()
+    tolerance = configured.settings().signature_tolerance_seconds
     site = cache.get(site_name)
     if _verified(site, body, tolerance):
         assert site is not None

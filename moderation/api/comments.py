@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request, url_for
 from pydantic import ValidationError
 
-from moderation import state
-from moderation.api import bp
+from moderation import configured
 from moderation.api.auth import authenticate
+from moderation.api.blueprint import bp
 from moderation.api.errors import APIError, check_identifiers
+from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
 from moderation.services import intake, review
-from moderation.services.dispatch import enqueue_scoring
 from moderation.services.sites import SiteLike
-from moderation.tables import Comment, CommentStatus, utcnow
+from moderation.statuses import CommentStatus
+from moderation.tasks import enqueue_scoring
+
+if TYPE_CHECKING:
+    from moderation.tables import Comment
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ def status_url(site: SiteLike, comment_id: str) -> str:
 @bp.post("/comments")
 def create_comment() -> tuple[Response, int]:
     """Accept a posted comment: 202 pending, 201 refused at once, 200 already known."""
-    settings = state.settings()
+    settings = configured.settings()
     body, data = read_json_object()
     if isinstance(data.get("site"), str):  # any other type is answered 401 by authenticate
         check_identifiers(site=data["site"])
@@ -91,12 +95,12 @@ def create_comment() -> tuple[Response, int]:
     known = intake.find_comment_id(site, payload.comment_id)
     if known is not None:
         return jsonify(comment_body(intake.load_comment(known), site)), 200
-    policy = state.policies().for_site(site.name)
+    policy = configured.policies().for_site(site.name)
 
     def admit() -> None:
         # Counted only for the request that stores the comment: a concurrent duplicate of it
         # is answered 200 with the stored record, never 429 (which means "not stored").
-        refusal = state.limiter().check(policy.rate_limits, site.name, payload.author.id)
+        refusal = configured.limiter().check(policy.rate_limits, site.name, payload.author.id)
         if refusal is not None:
             raise APIError(
                 429,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from moderation.api import bp
+from moderation.api.blueprint import bp
 from moderation.schemas import COMMENT_ID_PATTERN, SITE_NAME_PATTERN, AppealIn, CommentIn
 
 _REF = "#/components/schemas/{model}"

@@ -10,8 +10,8 @@ from moderation.cli.common import parse_moment
 from moderation.extensions import db
 from moderation.services import events as outbox
 from moderation.services import sites
-from moderation.services.dispatch import enqueue_delivery
 from moderation.tables import Event, EventStatus, utcnow
+from moderation.tasks import enqueue_delivery
 
 
 @click.group("events")

@@ -8,7 +8,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
 from moderation.services import labels
 from moderation.tables import Site, utcnow
@@ -41,7 +41,7 @@ def import_command(site_name: str, source: IO[str], actor: str) -> None:
     site = site_named(site_name)
     now = utcnow()
     try:
-        found = labels.parse_lines(source, now=now, max_chars=state.settings().max_text_chars)
+        found = labels.parse_lines(source, now=now, max_chars=configured.settings().max_text_chars)
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{source.name}: not UTF-8 ({exc.reason})") from None
     except labels.LabelError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from moderation import state
+from moderation import configured
 from moderation.scoring.site_model import SiteModelError, SiteModelStore
 from moderation.services import site_models
 from moderation.tables import utcnow
@@ -14,13 +14,13 @@ _site_option = click.option("--site", "site_name", required=True, help="The site
 
 
 def store() -> SiteModelStore:
-    return SiteModelStore(state.settings().resolved_site_models_dir())
+    return SiteModelStore(configured.settings().resolved_site_models_dir())
 
 
 def train_site(site_name: str, seed: int, promote: bool) -> None:
     """Fit SITE's candidate, print the gate's table, promote it if it passes (app context)."""
-    settings = state.settings()
-    pipeline = state.pipeline()
+    settings = configured.settings()
+    pipeline = configured.pipeline()
     try:
         shared = site_models.shared_sets(settings.shared_eval_dir)
         outcome = site_models.train_site(
@@ -28,7 +28,9 @@ def train_site(site_name: str, seed: int, promote: bool) -> None:
             pipeline=pipeline,
             store=store(),
             shared=shared,
-            threshold=site_models.gate_threshold(state.policies().for_site(site_name), pipeline)
+            threshold=site_models.gate_threshold(
+                configured.policies().for_site(site_name), pipeline
+            )
             if pipeline.classifier is not None
             else 0.5,
             actor="cli",

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from moderation import state
+from moderation import configured
 from moderation.cli.common import parse_moment
 from moderation.policy.backtest import (
     TIER_DEFAULT,
@@ -35,7 +35,7 @@ from moderation.policy.decide import AuthorStatus
 from moderation.policy.loader import load_policies, load_policy_file
 from moderation.policy.schema import Policy, PolicyError, read_yaml
 from moderation.scoring.types import Category, Match, ScoreResult, Severity
-from moderation.services.intake import POLICY_ACTOR
+from moderation.services.decision_record import POLICY_ACTOR
 from moderation.tables import (
     Author,
     AuthorAction,
@@ -411,8 +411,8 @@ def simulate_command(
     """
     from moderation.services.sites import SiteError, require_site
 
-    settings = state.settings()
-    policies = state.policies()
+    settings = configured.settings()
+    policies = configured.policies()
     try:
         site = require_site(site_name) if site_name else None
         current: Policy = policies.for_site(site_name) if site_name else policies.default
@@ -471,9 +471,9 @@ def advise_command(site_name: str, rate: float, out: Path | None) -> None:
     db.session.rollback()
     if not examples:
         raise click.ClickException(f"site {site_name!r} has no labels")
-    policy = state.policies().for_site(site_name)
+    policy = configured.policies().for_site(site_name)
     now = utcnow()
-    results = state.pipeline().score_batch([e.text for e in examples], site=site_name)
+    results = configured.pipeline().score_batch([e.text for e in examples], site=site_name)
     scores = [decide(r, policy, author=None, now=now).scores for r in results]
     positive: dict[Category, list[bool]] = {c: [] for c in policy.categories}
     for example, combined in zip(examples, scores, strict=True):
@@ -490,7 +490,7 @@ def advise_command(site_name: str, rate: float, out: Path | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.table())
-    target = out or state.settings().resolved_instance_path() / f"advised-{site_name}.yaml"
+    target = out or configured.settings().resolved_instance_path() / f"advised-{site_name}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     header = (
         f"# Advised for site {site_name} from {len(examples)} labels, clean rate {rate:.1%}.\n"

@@ -30,11 +30,11 @@ def prepare_embedded(app: Flask) -> None:
     """First-run set-up of the embedded default: schema, development site, instructions."""
     from flask_migrate import upgrade
 
-    from moderation import state
+    from moderation import configured
     from moderation.extensions import db
     from moderation.services import sites
 
-    settings = state.settings(app)
+    settings = configured.settings(app)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         name = settings.dev_site
@@ -99,12 +99,12 @@ def serve_command(host: str, port: int, workers: int | None, threads: int) -> No
     site, and runs tasks in a Celery worker thread inside the single web process.
     Production (REDIS_URL set): web only; run `moderation worker` separately.
     """
-    from moderation import state
+    from moderation import configured
     from moderation.metrics_dir import ensure_multiprocess_dir
 
     ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
     app = _create_app()
-    settings = state.settings(app)
+    settings = configured.settings(app)
     if settings.embedded:
         if workers not in (None, 1):
             raise click.ClickException("embedded mode runs one web process; set REDIS_URL to scale")
@@ -179,8 +179,8 @@ def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
 @with_appcontext
 def sweep_command(older_than: int) -> None:
     """Re-enqueue comments still pending after --older-than seconds."""
-    from moderation.services.dispatch import sweep_pending
     from moderation.tables import utcnow
+    from moderation.tasks import sweep_pending_comments
 
-    found, enqueued = sweep_pending(timedelta(seconds=older_than), utcnow())
+    found, enqueued = sweep_pending_comments(timedelta(seconds=older_than), utcnow())
     click.echo(f"{found} pending comment(s) found, {enqueued} enqueued")

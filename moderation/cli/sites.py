@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from moderation import configured
 from moderation.extensions import db
 from moderation.services import sites
 from moderation.signing import signature_headers
@@ -144,7 +145,12 @@ def set_site(
     try:
         site = sites.require_site(name)
         if callback_url is not None or no_callback:
-            sites.set_callback_url(site, None if no_callback else callback_url, actor="cli")
+            sites.set_callback_url(
+                site,
+                None if no_callback else callback_url,
+                actor="cli",
+                policy=configured.settings().callback_targets(),
+            )
             click.echo(f"site {name!r}: callback URL {site.callback_url or 'removed'}")
         if signature_version is not None:
             sites.set_signature_min_version(site, signature_version, actor="cli")

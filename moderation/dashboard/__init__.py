@@ -9,25 +9,10 @@ sheet in ``moderation/static/dashboard`` (the CSP allows no inline script or sty
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, url_for
+from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from moderation.dashboard.auth import guard
-
-bp = Blueprint("dashboard", __name__)
-bp.before_request(guard)
-
-
-def register_dashboard(app: Flask) -> None:
-    app.register_blueprint(bp, url_prefix="/dashboard")
-    app.add_url_rule("/", endpoint="index", view_func=_to_dashboard)
-
-
-def _to_dashboard() -> Response:
-    return redirect(url_for("dashboard.queue"))
-
-
-from moderation.dashboard import (  # noqa: E402  (routes attach to bp)
+from moderation.dashboard import (  # routes attach to bp
     admin,
     audit,
     authors,
@@ -39,6 +24,17 @@ from moderation.dashboard import (  # noqa: E402  (routes attach to bp)
     session,
     style,
 )
+from moderation.dashboard.blueprint import bp
+
+
+def register_dashboard(app: Flask) -> None:
+    app.register_blueprint(bp, url_prefix="/dashboard")
+    app.add_url_rule("/", endpoint="index", view_func=_to_dashboard)
+
+
+def _to_dashboard() -> Response:
+    return redirect(url_for("dashboard.queue"))
+
 
 __all__ = [
     "admin",

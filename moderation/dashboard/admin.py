@@ -3,13 +3,15 @@ the policy is a file under ``config/``, changed and reviewed like code)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.forms import (
     ActiveInput,
     CallbackInput,
@@ -21,22 +23,17 @@ from moderation.extensions import db
 from moderation.scoring.types import CATEGORIES, Severity
 from moderation.services import sites as site_service
 from moderation.services import users as user_service
-from moderation.tables import Comment, CommentStatus, Site, User, utcnow
+
+if TYPE_CHECKING:
+    from moderation.tables import User
 
 
 @bp.get("/admin/sites")
 @requires("admin")
 def sites() -> str:
     now = utcnow()
-    rows = db.session.execute(sa.select(Site).order_by(Site.name)).scalars().all()
-    held: dict[int, int] = {
-        site_id: count
-        for site_id, count in db.session.execute(
-            sa.select(Comment.site_id, sa.func.count(Comment.id))
-            .where(Comment.status == CommentStatus.HELD)
-            .group_by(Comment.site_id)
-        )
-    }
+    rows = site_service.sites_by_name()
+    held = site_service.held_counts()
     return render_template(
         "dashboard/admin_sites.html",
         sites=[(site, len(site.valid_secrets(now)), held.get(site.id, 0)) for site in rows],
@@ -46,12 +43,17 @@ def sites() -> str:
 @bp.post("/admin/sites/<int:site_id>/callback")
 @requires("admin")
 def site_callback(site_id: int) -> Response:
-    site = db.session.get(Site, site_id)
+    site = site_service.site_by_id(site_id)
     if site is None:
         abort(404)
     try:
         form = CallbackInput.parse(request.form)
-        site_service.set_callback_url(site, form.callback_url, actor=current_moderator().actor)
+        site_service.set_callback_url(
+            site,
+            form.callback_url,
+            actor=current_moderator().actor,
+            policy=configured.settings().callback_targets(),
+        )
     except (FormError, site_service.SiteError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -75,7 +77,7 @@ def users() -> str:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = user_service.user_by_id(user_id)
     if user is None:
         abort(404)
     return user
@@ -141,7 +143,7 @@ def user_unlock(user_id: int) -> Response:
 @bp.get("/admin/policy")
 @requires("admin")
 def policy() -> str:
-    policies = state.policies()
+    policies = configured.policies()
     return render_template(
         "dashboard/admin_policy.html",
         policies=[("default", policies.default), *sorted(policies.sites.items())],

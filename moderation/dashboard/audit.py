@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 
-from moderation.dashboard import bp
+from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import readable_details
 from moderation.dashboard.common import parse
 from moderation.dashboard.forms import AuditQuery
-from moderation.services import audit_log
+from moderation.services import audit_query
 from moderation.services.queue import site_names
-from moderation.tables import utcnow
 
 
 @bp.app_template_filter("readable_details")
@@ -22,8 +22,8 @@ def _readable_details(details: Mapping[str, Any] | None) -> list[tuple[str, str]
     return readable_details(details)
 
 
-def _filters(query: AuditQuery) -> audit_log.AuditFilters:
-    return audit_log.AuditFilters(
+def _filters(query: AuditQuery) -> audit_query.AuditFilters:
+    return audit_query.AuditFilters(
         actor=query.actor,
         action=query.action,
         site=query.site,
@@ -36,12 +36,12 @@ def _filters(query: AuditQuery) -> audit_log.AuditFilters:
 @requires("moderator")
 def audit() -> str:
     query = parse(AuditQuery, request.args)
-    page = audit_log.search(_filters(query), page=query.page)
+    page = audit_query.search(_filters(query), page=query.page)
     return render_template(
         "dashboard/audit.html",
         page=page,
         query=query,
-        actions=audit_log.actions(),
+        actions=audit_query.actions(),
         sites=site_names(),
         export_args={k: v for k, v in request.args.items() if k != "page" and v},
     )
@@ -53,7 +53,7 @@ def audit_csv() -> Response:
     query = parse(AuditQuery, request.args)
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return Response(
-        stream_with_context(audit_log.csv_lines(_filters(query))),
+        stream_with_context(audit_query.csv_lines(_filters(query))),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="audit-log-{stamp}.csv"',

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, abort, current_app, redirect, request, url_for
@@ -36,10 +36,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user  # type: ignore[import-untyped]
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from moderation.clock import utcnow
 from moderation.config import Settings
-from moderation.extensions import csrf, db, limiter, login_manager
-from moderation.services.users import actor_name, session_fingerprint
-from moderation.tables import User, utcnow
+from moderation.extensions import csrf, limiter, login_manager
+from moderation.services.users import actor_name, session_fingerprint, user_by_id
+
+if TYPE_CHECKING:
+    from moderation.tables import User
 
 Role = Literal["public", "moderator", "admin"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,7 +125,7 @@ def load_moderator(session_id: str) -> Moderator | None:
         return None
     if int(user_id) > MAX_ROW_ID:
         return None
-    user = db.session.get(User, int(user_id))
+    user = user_by_id(int(user_id))
     if (
         user is None
         or not user.active

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.common import parse
 from moderation.dashboard.forms import (
@@ -21,7 +22,6 @@ from moderation.dashboard.forms import (
 from moderation.extensions import db
 from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.tables import utcnow
 
 
 @bp.get("/authors/<int:author_id>")
@@ -32,7 +32,7 @@ def author(author_id: int) -> str:
     record = queue_service.author_record(author_id, now=now, page=query.page)
     if record is None:
         abort(404)
-    policies = state.policies()
+    policies = configured.policies()
     return render_template(
         "dashboard/author.html",
         record=record,
@@ -57,7 +57,7 @@ def sanction(author_id: int) -> Response:
             author_id,
             form.sanction,
             actor=current_moderator().actor,
-            policies=state.policies(),
+            policies=configured.policies(),
             reason=form.reason,
             days=form.days,
             now=utcnow(),
@@ -77,7 +77,7 @@ def reinstate(author_id: int) -> Response:
         review.reinstate_author(
             author_id,
             actor=current_moderator().actor,
-            policies=state.policies(),
+            policies=configured.policies(),
             reason=form.reason,
             now=utcnow(),
         )

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
@@ -19,7 +19,10 @@ from moderation.scoring.types import CATEGORIES
 from moderation.services import queue
 from moderation.services.queue import QueueItem
 from moderation.services.review import REJECT_REASONS
-from moderation.tables import Author, Comment, CommentStatus
+from moderation.statuses import CommentStatus
+
+if TYPE_CHECKING:
+    from moderation.tables import Author, Comment
 
 
 @dataclass(frozen=True, slots=True)

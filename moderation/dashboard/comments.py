@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
-from moderation.tables import CommentStatus, utcnow
+from moderation.statuses import CommentStatus
 
 
 @bp.get("/comments")
@@ -46,6 +47,6 @@ def comment(comment_id: int) -> str:
         abort(404)
     return render_template(
         "dashboard/comment.html",
-        card=build_card(item, state.policies()),
+        card=build_card(item, configured.policies()),
         reasons=REJECT_REASONS,
     )

@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from moderation import state
+from moderation import configured
+from moderation.clock import utcnow
 from moderation.dashboard.auth import safe_next, wants_fragment
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.forms import FormError, Input
@@ -19,7 +20,6 @@ from moderation.extensions import db
 from moderation.scoring.types import CATEGORIES
 from moderation.services.queue import Page, QueueItem, queue_item, site_names
 from moderation.services.review import REJECT_REASONS, ReviewError
-from moderation.tables import utcnow
 
 InputT = TypeVar("InputT", bound=Input)
 
@@ -34,7 +34,7 @@ def parse(model: type[InputT], data: MultiDict[str, str]) -> InputT:
 
 def card_page(template: str, page: Page[QueueItem], query: object, **extra: Any) -> str:
     """A page of comment cards with the filter choices (the queue, the comments browser)."""
-    policies = state.policies()
+    policies = configured.policies()
     return render_template(
         template,
         cards=[build_card(item, policies) for item in page.items],
@@ -57,7 +57,7 @@ def card_fragment(comment_id: int, *, message: str | None, error: str | None) ->
         abort(404)
     html = render_template(
         "dashboard/_card.html",
-        card=build_card(item, state.policies()),
+        card=build_card(item, configured.policies()),
         message=message,
         error=error,
         fragment=True,

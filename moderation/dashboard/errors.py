@@ -11,13 +11,13 @@ from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException
 
-from moderation.dashboard import bp
+from moderation.clock import utcnow
 from moderation.dashboard.auth import wants_fragment
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import age
 from moderation.sanctions import SANCTIONS
 from moderation.services.queue import queue_summary
 from moderation.services.review import REJECT_REASONS, reason_text
-from moderation.tables import utcnow
 
 MESSAGES = {
     400: "The request was not valid.",

@@ -27,7 +27,7 @@ from moderation.scoring.types import Category
 from moderation.security import MAX_ROW_ID
 from moderation.services.review import REJECT_REASONS
 from moderation.services.users import MAX_PASSWORD_LENGTH, ROLES
-from moderation.tables import CommentStatus
+from moderation.statuses import CommentStatus
 
 
 def _one_of(allowed: tuple[str, ...]) -> AfterValidator:

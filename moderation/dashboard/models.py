@@ -5,20 +5,20 @@ held-out AUC against the number of labels they were trained on), drawn as server
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from flask import render_template
 from markupsafe import Markup
 
-from moderation import state
-from moderation.dashboard import bp
+from moderation import configured
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.charts import line_chart
-from moderation.extensions import db
 from moderation.scoring.site_model import SiteModelStore
-from moderation.services.decisions import SHADOW_DECISION
-from moderation.tables import Comment, Site
+from moderation.services import queue, sites
+
+if TYPE_CHECKING:
+    from moderation.tables import Comment
 
 SITE_AUC = "site AUC: "
 #: The shadow comparison reads this many of the site's latest decided comments ...
@@ -50,28 +50,10 @@ def learning_curve(cards: list[dict[str, Any]]) -> dict[str, list[tuple[float, f
     return series
 
 
-def shadow_differences(site_id: int) -> list[Comment]:
-    """The site's latest comments whose shadow model would have decided otherwise than the
-    policy did (newest first)."""
-    rows = db.session.execute(
-        sa.select(Comment)
-        .where(Comment.site_id == site_id, Comment.auto_decision.is_not(None))
-        .order_by(Comment.decided_at.desc(), Comment.id.desc())
-        .limit(SHADOW_SCAN)
-    ).scalars()
-    out = []
-    for row in rows:
-        would = (row.versions or {}).get(SHADOW_DECISION)
-        if would is not None and would != row.auto_decision:
-            out.append(row)
-            if len(out) == SHADOW_SHOWN:
-                break
-    return out
-
-
 def site_models(store: SiteModelStore) -> list[SiteModels]:
     out = []
-    for site_id, name in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)):
+    for site in sites.sites_by_name():
+        name = site.name
         cards = store.versions(name)
         out.append(
             SiteModels(
@@ -84,7 +66,7 @@ def site_models(store: SiteModelStore) -> list[SiteModels]:
                     empty="no site model trained yet",
                 ),
                 shadow=store.shadow(name),
-                differences=shadow_differences(site_id),
+                differences=queue.shadow_differences(site.id, scan=SHADOW_SCAN, shown=SHADOW_SHOWN),
             )
         )
     return out
@@ -93,5 +75,5 @@ def site_models(store: SiteModelStore) -> list[SiteModels]:
 @bp.get("/model")
 @requires("moderator")
 def model() -> str:
-    store = SiteModelStore(state.settings().resolved_site_models_dir())
+    store = SiteModelStore(configured.settings().resolved_site_models_dir())
     return render_template("dashboard/model.html", sites=site_models(store))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from moderation.dashboard import bp
+from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import age
 from moderation.dashboard.charts import BarRow, stacked_columns, stacked_rows
 from moderation.dashboard.common import parse
 from moderation.dashboard.forms import OverviewQuery
 from moderation.services import stats
-from moderation.tables import utcnow
 
 OUTCOME_NAMES = {
     "published": "published",

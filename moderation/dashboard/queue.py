@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import flash, request
 from flask.typing import ResponseReturnValue
 
-from moderation import sanctions, state
-from moderation.dashboard import bp
+from moderation import configured, sanctions
+from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.common import act_on_comment, back, card_page, form_error, parse
 from moderation.dashboard.forms import (
     ApproveInput,
@@ -20,7 +21,6 @@ from moderation.dashboard.forms import (
 )
 from moderation.services import events, review
 from moderation.services import queue as queue_service
-from moderation.tables import utcnow
 
 
 @bp.get("/")
@@ -54,7 +54,7 @@ def approve(comment_id: int) -> ResponseReturnValue:
         lambda: review.approve(
             comment_id,
             actor=current_moderator().actor,
-            policies=state.policies(),
+            policies=configured.policies(),
             note=form.note,
             now=utcnow(),
             seen_version=form.version,
@@ -79,7 +79,7 @@ def reject(comment_id: int) -> ResponseReturnValue:
         lambda: review.reject(
             comment_id,
             actor=current_moderator().actor,
-            policies=state.policies(),
+            policies=configured.policies(),
             reason=form.reason,
             note=form.note,
             sanction=form.sanction,
@@ -100,7 +100,7 @@ def bulk() -> ResponseReturnValue:
     except FormError as exc:
         flash(str(exc), "error")
         return back(request.form.get("next"))
-    actor, policies, now = current_moderator().actor, state.policies(), utcnow()
+    actor, policies, now = current_moderator().actor, configured.policies(), utcnow()
     if form.action == "approve":
         result = queue_service.bulk_approve(
             form.ids, actor=actor, policies=policies, now=now, seen=form.seen_versions

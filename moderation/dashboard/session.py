@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from moderation.dashboard import bp
+from moderation.clock import utcnow
 from moderation.dashboard.auth import (
     LOGIN_LIMIT,
     Moderator,
@@ -15,10 +15,10 @@ from moderation.dashboard.auth import (
     requires,
     safe_next,
 )
+from moderation.dashboard.blueprint import bp
 from moderation.dashboard.forms import FormError, LoginInput
-from moderation.extensions import db, limiter
+from moderation.extensions import limiter
 from moderation.services import users
-from moderation.tables import User, utcnow
 
 # Said for a wrong password, an unknown user, a locked and a deactivated account alike.
 LOGIN_FAILED = "Wrong username or password, or the account is locked. Try again later."
@@ -51,7 +51,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @requires("moderator")
 def logout() -> Response:
-    user = db.session.get(User, current_moderator().id)
+    user = users.user_by_id(current_moderator().id)
     if user is not None:
         users.record_logout(user, now=utcnow())
     logout_user()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Response
 
 from moderation import categories
-from moderation.dashboard import bp
 from moderation.dashboard.auth import requires
+from moderation.dashboard.blueprint import bp
 
 
 def category_css() -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
-from moderation import state
+from moderation import configured
 from moderation.api.errors import (
     APIError,
     check_identifiers,
@@ -60,12 +60,12 @@ def moderate(site: str) -> Response | tuple[Response, int]:
         ) from None
     if not payload.comment.body.strip():
         return Response(status=204)  # nothing to judge (a media-only comment)
-    limit = state.settings().max_text_chars
+    limit = configured.settings().max_text_chars
     if len(payload.comment.body) > limit:
         raise APIError(413, "text_too_long", f"the comment is longer than {limit} characters")
     try:
         comment = coral.moderate(
-            known, payload, pipeline=state.pipeline(), policies=state.policies()
+            known, payload, pipeline=configured.pipeline(), policies=configured.policies()
         )
     except ValidationError as exc:
         raise APIError(

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from moderation.tables import CommentStatus
+from moderation.statuses import CommentStatus
 
 SIGNATURE_HEADER = "X-Coral-Signature"
 FLAG_TOXIC = {"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}

@@ -17,11 +17,12 @@ SHA-256 when there is none); the site's model learns from it, and nothing leaves
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from moderation import state
+from moderation import configured
+from moderation.clock import utcnow
 from moderation.integrations import analyze as perspective
 from moderation.integrations.discovery import discovery_document
 from moderation.integrations.google_errors import (
@@ -32,7 +33,9 @@ from moderation.integrations.google_errors import (
     register_google_error_handlers,
 )
 from moderation.services import api_keys, labels
-from moderation.tables import ApiKey, Site, utcnow
+
+if TYPE_CHECKING:
+    from moderation.tables import ApiKey, Site
 
 KEY_HEADER = "X-Goog-Api-Key"
 VERSIONS_HEADER = "X-Moderation-Versions"
@@ -78,12 +81,12 @@ def read_json() -> dict[str, Any]:
 def analyze_comment() -> tuple[Response, int, dict[str, str]]:
     site, key = authenticate()
     payload = perspective.parse(perspective.AnalyzeCommentIn, read_json())
-    plan = perspective.validate(payload, max_chars=state.settings().max_text_chars)
+    plan = perspective.validate(payload, max_chars=configured.settings().max_text_chars)
     now = utcnow()
     body, versions = perspective.analyze(
         plan,
-        pipeline=state.pipeline(),
-        policy=state.policies().for_site(site.name),
+        pipeline=configured.pipeline(),
+        policy=configured.policies().for_site(site.name),
         now=now,
         site=site.name,
     )
@@ -105,7 +108,9 @@ def suggest_comment_score() -> tuple[Response, int]:
     """A client's judgement of a comment: stored as a label of the key's site."""
     site, key = authenticate()
     payload = perspective.parse(perspective.SuggestCommentScoreIn, read_json())
-    text = perspective.check_comment(payload.comment, max_chars=state.settings().max_text_chars)
+    text = perspective.check_comment(
+        payload.comment, max_chars=configured.settings().max_text_chars
+    )
     violation, categories = perspective.suggested_label(payload)
     labels.record_suggestion(
         site,

@@ -16,45 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from moderation.policy.schema import AuthorTier, Policy
 from moderation.sanctions import for_status
 from moderation.scoring.patterns import CRITICISM
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult, Severity
-
-
-class Outcome(StrEnum):
-    PUBLISH = "publish"
-    HOLD = "hold"
-    REJECT = "reject"
-
-    @property
-    def rank(self) -> int:
-        return _OUTCOME_RANK[self]
-
-
-_OUTCOME_RANK = {Outcome.PUBLISH: 0, Outcome.HOLD: 1, Outcome.REJECT: 2}
-
-
-class AuthorStatus(StrEnum):
-    ACTIVE = "active"
-    WATCHED = "watched"
-    SUSPENDED = "suspended"
-    BLOCKED = "blocked"
-
-    @property
-    def rank(self) -> int:
-        return _STATUS_RANK[self]
-
-
-_STATUS_RANK = {
-    AuthorStatus.ACTIVE: 0,
-    AuthorStatus.WATCHED: 1,
-    AuthorStatus.SUSPENDED: 2,
-    AuthorStatus.BLOCKED: 3,
-}
+from moderation.statuses import AuthorStatus as AuthorStatus
+from moderation.statuses import Outcome as Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""The audit log: one row per automatic or human action."""
+"""Writing the audit log: one row per automatic or human action.
+
+Reading it (search, CSV export) is :mod:`moderation.services.audit_query`.
+"""
 
 from __future__ import annotations
 

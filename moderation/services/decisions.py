@@ -17,9 +17,8 @@ from moderation.extensions import db
 from moderation.policy.decide import Decision, Outcome, decide
 from moderation.policy.loader import PolicySet
 from moderation.scoring.pipeline import Pipeline
-from moderation.services import audit, events
 from moderation.services.authors import author_context, count_outcome, strike_and_step
-from moderation.services.intake import POLICY_ACTOR
+from moderation.services.decision_record import POLICY_ACTOR, record_decision
 from moderation.tables import Author, Comment, CommentStatus, utcnow
 
 #: Keys of a decision's ``versions`` written while a site runs a shadow model
@@ -195,15 +194,3 @@ def _record(comment: Comment, decision: Decision, versions: dict[str, str], now:
     comment.decided_by = POLICY_ACTOR
 
 
-def record_decision(comment: Comment, actor: str, now: datetime) -> None:
-    """Audit an automatic decision and tell the site (``comment.decided``)."""
-    audit.record(
-        actor,
-        "comment.decided",
-        now=now,
-        site_id=comment.site_id,
-        target_type="comment",
-        target_id=comment.external_id,
-        details={"decision": comment.decision, "reasons": comment.reasons},
-    )
-    events.emit("comment.decided", comment.site, now=now, comment=comment)

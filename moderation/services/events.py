@@ -1,8 +1,9 @@
 """Decision callbacks: an outbox of signed events, delivered at least once, in order.
 
 Writing: :func:`emit` adds an :class:`~moderation.tables.Event` row in the same transaction
-as the change it describes. After that transaction commits, a session hook enqueues one
-``deliver_event`` task per new event (nothing is sent for a transaction that rolls back).
+as the change it describes. After that transaction commits, a session hook (registered by
+:mod:`moderation.tasks`) enqueues one ``deliver_event`` task per new event (nothing is sent
+for a transaction that rolls back).
 
 Delivering: :func:`attempt_delivery` makes one signed HTTP POST. Events sharing an
 ``ordering_key`` (one comment, or one author) go out strictly in order: an event waits
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import sqlalchemy as sa
@@ -180,11 +181,16 @@ def site_notice(*, comment_id: int | None = None, author_id: int | None = None) 
     return f"{site.name} has no callback URL configured, so it was not notified"
 
 
-# --- enqueue after commit ---------------------------------------------------------------
+# --- the outbox: events committed, for moderation.tasks to enqueue --------------------
+# These hooks only collect the new events of a transaction. ``moderation.tasks`` (registered
+# by ``celery_init_app``) enqueues them after the commit, as Celery's ``delay_on_commit``
+# does, so this module never talks to the queue.
+
+OUTBOX_KEY = "moderation.outbox"
 
 
 def _outbox(session: Session) -> list[Event]:
-    pending: list[Event] = session.info.setdefault("moderation.outbox", [])
+    pending: list[Event] = session.info.setdefault(OUTBOX_KEY, [])
     return pending
 
 
@@ -195,22 +201,19 @@ def _collect_new_events(session: Session, _ctx: object, _instances: object) -> N
             _outbox(session).append(obj)
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _enqueue_committed_events(session: Session) -> None:
-    events = session.info.pop("moderation.outbox", [])
-    if not events:
-        return
-    from moderation.services.dispatch import enqueue_delivery
-
-    for row in events:
-        seq = sa.inspect(row).identity
-        if seq is not None:
-            enqueue_delivery(seq[0])
+def take_committed(session: Session) -> list[int]:
+    """The sequence numbers of the events ``session`` has just committed (once each)."""
+    seqs: list[int] = []
+    for row in session.info.pop(OUTBOX_KEY, []):
+        identity = sa.inspect(row).identity
+        if identity is not None:
+            seqs.append(identity[0])
+    return seqs
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_rolled_back_events(session: Session) -> None:
-    session.info.pop("moderation.outbox", None)
+    session.info.pop(OUTBOX_KEY, None)
 
 
 # --- delivery ---------------------------------------------------------------------------
@@ -263,10 +266,21 @@ def next_in_line(row: Event) -> int | None:
     return seq
 
 
-def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | None = None) -> str:
-    """One delivery attempt for event ``seq``. Returns what happened (for logs and tests):
-    ``delivered``, ``retry``, ``failed``, ``waiting`` (an earlier event of the same key is
-    undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do).
+class Attempt(NamedTuple):
+    """What one delivery attempt did, and the event to enqueue next (if any)."""
+
+    #: ``delivered``, ``retry``, ``failed``, ``waiting`` (an earlier event of the same key is
+    #: undelivered), ``busy`` (another worker holds it), ``done`` (nothing to do).
+    outcome: str
+    #: The next event of the same ordering key, now free to go (after ``delivered``).
+    following: int | None = None
+
+
+def attempt_delivery(
+    seq: int, *, settings: DeliverySettings, now: datetime | None = None
+) -> Attempt:
+    """One delivery attempt for event ``seq``: what happened (for logs and tests), and the
+    event the caller (``moderation.tasks.deliver_event``) enqueues next.
 
     The attempt as a whole — connecting, sending, the receiver's complete answer — ends
     within ``settings.timeout_seconds``: a receiver that stalls or trickles its answer gets
@@ -275,12 +289,12 @@ def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | No
     row = db.session.get(Event, seq)
     if row is None or row.status != EventStatus.PENDING:
         db.session.rollback()
-        return "done"
+        return Attempt("done")
     if _blocked_by_earlier(row):
         db.session.rollback()
-        return "waiting"
+        return Attempt("waiting")
     if not _claim(seq, now, settings):
-        return "busy"
+        return Attempt("busy")
     row = db.session.get(Event, seq)
     assert row is not None
     site = row.site
@@ -288,7 +302,7 @@ def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | No
     if not url:
         row.status, row.lease_until = EventStatus.SKIPPED, None
         db.session.commit()
-        return "done"
+        return Attempt("done")
     body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
         "Content-Type": "application/json",
@@ -347,11 +361,7 @@ def attempt_delivery(seq: int, *, settings: DeliverySettings, now: datetime | No
             "status_code": status_code,
         },
     )
-    if following is not None:
-        from moderation.services.dispatch import enqueue_delivery
-
-        enqueue_delivery(following)
-    return outcome
+    return Attempt(outcome, following)
 
 
 def post_event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -14,10 +14,9 @@ from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, Outcome, Reason
 from moderation.sanctions import for_status
 from moderation.schemas import AuthorIn, CommentIn
+from moderation.services.decision_record import POLICY_ACTOR, record_decision
 from moderation.services.sites import SiteLike
 from moderation.tables import Author, Comment, CommentStatus
-
-POLICY_ACTOR = "policy"
 
 
 class StoredComment(NamedTuple):
@@ -216,8 +215,22 @@ def store_comment(
             .where(Author.id == author.id)
             .values(rejected_count=Author.rejected_count + 1)
         )
-        from moderation.services.decisions import record_decision
-
         record_decision(load_comment(comment_id), POLICY_ACTOR, now)
     db.session.commit()
     return StoredComment(comment_id, str(values["status"]), created=True)
+
+
+def pending_comment_ids(older_than: timedelta, now: datetime, limit: int = 1000) -> list[int]:
+    """Comments still ``pending`` (undecided) after ``older_than``, oldest first."""
+    ids = (
+        db.session.execute(
+            sa.select(Comment.id)
+            .where(Comment.status == CommentStatus.PENDING, Comment.received_at < now - older_than)
+            .order_by(Comment.received_at)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    db.session.rollback()
+    return list(ids)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import QueryableAttribute, joinedload
 from moderation.extensions import db
 from moderation.policy.loader import PolicySet
 from moderation.services import review
+from moderation.services.decisions import SHADOW_DECISION
 from moderation.tables import (
     Author,
     AuthorAction,
@@ -375,3 +376,22 @@ def bulk_reject(
         else:
             result.done.append(comment_id)
     return result
+
+
+def shadow_differences(site_id: int, *, scan: int, shown: int) -> list[Comment]:
+    """Of the site's ``scan`` latest decided comments, at most ``shown`` whose shadow model
+    would have decided otherwise than the policy did (newest first)."""
+    rows = db.session.execute(
+        sa.select(Comment)
+        .where(Comment.site_id == site_id, Comment.auto_decision.is_not(None))
+        .order_by(Comment.decided_at.desc(), Comment.id.desc())
+        .limit(scan)
+    ).scalars()
+    out = []
+    for row in rows:
+        would = (row.versions or {}).get(SHADOW_DECISION)
+        if would is not None and would != row.auto_decision:
+            out.append(row)
+            if len(out) == shown:
+                break
+    return out

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.schemas import SITE_NAME_MAX, identifier_problem
 from moderation.services.callback_http import TargetError, TargetPolicy, check_url
-from moderation.tables import Site, SiteSecret, utcnow
+from moderation.tables import Comment, CommentStatus, Site, SiteSecret, utcnow
 
 
 class SiteError(ValueError):
@@ -34,6 +34,27 @@ def require_site(name: str) -> Site:
     if site is None:
         raise SiteError(f"no site named {name!r}")
     return site
+
+
+def site_by_id(site_id: int) -> Site | None:
+    return db.session.get(Site, site_id)
+
+
+def sites_by_name() -> list[Site]:
+    """Every site, in name order."""
+    return list(db.session.execute(sa.select(Site).order_by(Site.name)).scalars())
+
+
+def held_counts() -> dict[int, int]:
+    """Comments waiting for a moderator, per site id (sites with none are left out)."""
+    return {
+        site_id: count
+        for site_id, count in db.session.execute(
+            sa.select(Comment.site_id, sa.func.count(Comment.id))
+            .where(Comment.status == CommentStatus.HELD)
+            .group_by(Comment.site_id)
+        )
+    }
 
 
 def audit_site_change(actor: str, action: str, site: Site, **details: object) -> None:
@@ -100,16 +121,11 @@ def validate_callback_url(url: str, policy: TargetPolicy) -> str:
     return url
 
 
-def set_callback_url(
-    site: Site, url: str | None, *, actor: str, policy: TargetPolicy | None = None
-) -> None:
-    """Set or remove the site's callback URL; ``policy`` defaults to the service's settings
-    (``MODERATION_CALLBACK_ALLOW_HTTP``, ``MODERATION_CALLBACK_ALLOWED_NETWORKS``)."""
+def set_callback_url(site: Site, url: str | None, *, actor: str, policy: TargetPolicy) -> None:
+    """Set or remove the site's callback URL, allowed under ``policy`` (the service's:
+    ``Settings.callback_targets()``, from ``MODERATION_CALLBACK_ALLOW_HTTP`` and
+    ``MODERATION_CALLBACK_ALLOWED_NETWORKS``)."""
     if url:
-        if policy is None:
-            from moderation import state
-
-            policy = state.settings().callback_targets()
         url = validate_callback_url(url, policy)
     site.callback_url = url or None
     audit_site_change(actor, "site.updated", site, callback_url=site.callback_url)

@@ -76,6 +76,10 @@ def get_user(username: str) -> User | None:
     return db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
 
 
+def user_by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def require_user(username: str) -> User:
     user = get_user(username)
     if user is None:

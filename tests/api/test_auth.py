@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from moderation import tasks
 from moderation.extensions import db
-from moderation.services import dispatch, sites
+from moderation.services import sites
 from moderation.signing import SIGNATURE_HEADER, signature_headers
 from moderation.tables import Comment
 from tests.support import comment_payload, encode, signed
@@ -23,7 +24,7 @@ def comments(
 ) -> str:
     """Site ``news`` with comment ``c-1`` and a rejected comment ``other``; its secret."""
     monkeypatch.setattr("moderation.api.comments.enqueue_scoring", lambda _id: True)
-    monkeypatch.setattr(dispatch, "enqueue_scoring", lambda _id: True)
+    monkeypatch.setattr(tasks, "enqueue_scoring", lambda _id: True)
     secret = site[1]
     for comment_id in ("c-1", "other"):
         body = encode(comment_payload(comment_id=comment_id))

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from moderation import tasks
 from moderation.extensions import db
-from moderation.services import dispatch
 from moderation.tables import Author, Comment
 from tests.support import comment_payload, encode, signed
 
@@ -28,7 +28,7 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(comment_id)
         return True
 
-    monkeypatch.setattr(dispatch, "enqueue_scoring", record)
+    monkeypatch.setattr(tasks, "enqueue_scoring", record)
     monkeypatch.setattr("moderation.api.comments.enqueue_scoring", record)
     return calls
 

@@ -49,8 +49,9 @@ def browser_stack(
 ) -> Iterator[BrowserStack]:
     from moderation.app import create_app
     from moderation.extensions import db
-    from moderation.services.sites import require_site, set_callback_url
+    from moderation.services.sites import require_site
     from tests.conftest import _empty_all_tables
+    from tests.support import set_callback_url
 
     if not os.access(CHROMIUM, os.X_OK):
         skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import state
+from moderation import configured
 from moderation.dashboard.charts import line_chart
 from moderation.scoring.site_model import SiteModelStore
 from tests.cli.test_sites import invoke
@@ -57,7 +57,7 @@ def test_the_model_page_escapes_what_it_shows(
     import_lines(app, "news", site_labels(300), tmp_path)
     assert invoke(app, "train", "--site", "news")[0] == 0
     with app.app_context():
-        store = SiteModelStore(state.settings().resolved_site_models_dir())
+        store = SiteModelStore(configured.settings().resolved_site_models_dir())
         card = store.card("news", "news-1")
         store.write_card("news", {**card, "created_by": "<script>alert(1)</script>"})
     html = as_moderator.get("/dashboard/model").get_data(as_text=True)

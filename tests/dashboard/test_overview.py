@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import state
+from moderation import configured
 from moderation.services import review
 from moderation.tables import utcnow
 from tests.dashboard.seed import add_comment
@@ -20,7 +20,7 @@ def test_overview_renders_svg_charts(app: Flask, as_moderator: FlaskClient) -> N
     add_comment(app, "c3", "<b>no</b>", status="rejected", author="<script>x</script>")
     add_comment(app, "c4", "wait", received_at=now - timedelta(hours=30))
     with app.app_context():
-        review.approve(held, actor="moderator:ann", policies=state.policies(), now=now)
+        review.approve(held, actor="moderator:ann", policies=configured.policies(), now=now)
     page = as_moderator.get("/dashboard/overview?days=7")
     assert page.status_code == 200
     html = page.text

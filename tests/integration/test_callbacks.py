@@ -12,9 +12,17 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from moderation.services.sites import require_site, set_callback_url
+from moderation.services.sites import require_site
 from tests.integration.test_service import decided, post
-from tests.support import LOCAL_RECEIVER, ROOT, Receiver, Services, comment_payload, wait_until
+from tests.support import (
+    LOCAL_RECEIVER,
+    ROOT,
+    Receiver,
+    Services,
+    comment_payload,
+    set_callback_url,
+    wait_until,
+)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation.extensions import db
-from moderation.services.sites import require_site, set_callback_url
+from moderation.services.sites import require_site
 from moderation.tables import Comment, Event
 from tests.integration.test_service import post, worker_saw
 from tests.support import (
@@ -30,6 +30,7 @@ from tests.support import (
     Services,
     TcpProxy,
     comment_payload,
+    set_callback_url,
     skip_or_fail,
     wait_until,
 )

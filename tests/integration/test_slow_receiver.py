@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation.extensions import db
-from moderation.services.sites import require_site, set_callback_url
+from moderation.services.sites import require_site
 from moderation.tables import Comment, Event, EventStatus
 from tests.integration.conftest import Stack
 from tests.integration.test_service import post
@@ -23,6 +23,7 @@ from tests.support import (
     comment_payload,
     free_port,
     make_site,
+    set_callback_url,
     wait_until,
 )
 

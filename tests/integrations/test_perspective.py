@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
 from moderation.scoring.rules import RuleFilter
 from moderation.tables import AuditEntry, SiteLabel
@@ -536,7 +536,7 @@ def test_a_lone_surrogate_is_refused(client: FlaskClient, api_key: str) -> None:
 
 def rule_filter(app: Flask) -> RuleFilter:
     with app.app_context():
-        return state.pipeline().rules
+        return configured.pipeline().rules
 
 
 @pytest.mark.parametrize(

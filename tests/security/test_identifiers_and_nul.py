@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from moderation import tasks
 from moderation.cli import main
 from moderation.extensions import db
-from moderation.services import dispatch
 from moderation.signing import signature_headers
 from moderation.tables import Author, Comment, Site
 from tests.dashboard.seed import fast_password_hashing, login, make_user, token
@@ -25,7 +25,7 @@ __all__ = ["fast_password_hashing"]
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch: pytest.MonkeyPatch, fast_password_hashing: None) -> None:
     monkeypatch.setattr("moderation.api.comments.enqueue_scoring", lambda _id: True)
-    monkeypatch.setattr(dispatch, "enqueue_scoring", lambda _id: True)
+    monkeypatch.setattr(tasks, "enqueue_scoring", lambda _id: True)
 
 
 def rows(app: Flask) -> int:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation.services.sites import require_site, set_callback_url
+from moderation.services.sites import require_site
 from tests.integration.test_service import decided, post
 from tests.support import (
     LOCAL_RECEIVER,
@@ -19,6 +19,7 @@ from tests.support import (
     Services,
     comment_payload,
     encode,
+    set_callback_url,
     signed,
     wait_until,
 )

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
 from moderation.schemas import CommentIn
 from moderation.services import decisions, intake
@@ -28,7 +28,7 @@ def submit(app: Flask, comment_id: str, text: str, now: datetime, author: str = 
             comment_payload(comment_id=comment_id, text=text, author={"id": author})
         )
         stored = intake.store_comment(
-            require_site("news"), payload, now, policy_version=state.policies().default.version
+            require_site("news"), payload, now, policy_version=configured.policies().default.version
         )
         assert stored.created
         return stored.id
@@ -37,7 +37,7 @@ def submit(app: Flask, comment_id: str, text: str, now: datetime, author: str = 
 def score(app: Flask, comment_id: int, now: datetime) -> decisions.ScoreOutcome:
     with app.app_context():
         return decisions.score_comment(
-            comment_id, pipeline=state.pipeline(), policies=state.policies(), now=now
+            comment_id, pipeline=configured.pipeline(), policies=configured.policies(), now=now
         )
 
 
@@ -64,7 +64,7 @@ def test_clean_comment_is_published(app: Flask) -> None:
         )
         assert set(comment.scores) == {"profanity", "attack", "threat", "hate", "spam"}
         assert "rules" in comment.versions
-        assert comment.policy_version == state.policies().default.version
+        assert comment.policy_version == configured.policies().default.version
     assert author_row(app).published_count == 1
 
 
@@ -155,7 +155,7 @@ def test_decided_at_is_when_the_decision_was_made(
     from moderation import tasks
 
     clock = [T0]
-    real = state.pipeline(app)
+    real = configured.pipeline(app)
 
     class SlowPipeline:
         """Scoring that takes five (simulated) seconds."""
@@ -170,7 +170,7 @@ def test_decided_at_is_when_the_decision_was_made(
     comment_id = submit(app, "c1", CLEAN, T0)
     for module in (tasks, decisions):  # wherever the clock is read
         monkeypatch.setattr(module, "utcnow", lambda: clock[0], raising=False)
-    monkeypatch.setattr(state, "pipeline", lambda app=None: SlowPipeline())
+    monkeypatch.setattr(configured, "pipeline", lambda app=None: SlowPipeline())
     with app.app_context():
         assert tasks.score_comment(comment_id) == "decided"
         comment = db.session.get(Comment, comment_id)

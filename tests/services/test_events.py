@@ -14,10 +14,10 @@ from moderation.extensions import db
 from moderation.services import events
 from moderation.services.callback_http import TargetPolicy
 from moderation.services.events import DeliverySettings, attempt_delivery, due_events
-from moderation.services.sites import require_site, set_callback_url
+from moderation.services.sites import require_site
 from moderation.tables import DeliveryAttempt, Event, utcnow
 from tests.services.test_decisions import ATTACK, score, submit
-from tests.support import LOCAL_RECEIVER, Receiver, StallingReceiver
+from tests.support import LOCAL_RECEIVER, Receiver, StallingReceiver, set_callback_url
 
 # Delivery measures its retry window against the real clock, so events are created "now".
 T0 = utcnow()
@@ -50,7 +50,7 @@ def events_of(app: Flask) -> list[Event]:
 
 def deliver(app: Flask, seq: int, when: object = None) -> str:
     with app.app_context():
-        return attempt_delivery(seq, settings=FAST, now=when)  # type: ignore[arg-type]
+        return attempt_delivery(seq, settings=FAST, now=when).outcome  # type: ignore[arg-type]
 
 
 def test_decision_and_sanction_events_are_written_with_the_change(
@@ -76,10 +76,10 @@ def test_signed_delivery_with_retries_in_order(app: Flask, wired: tuple[str, Rec
     receiver.fail_first = 2
     score(app, submit(app, "c1", ATTACK, T0), T0)
     with app.app_context():  # a moderator changes the outcome: a second event, same comment
-        from moderation import state
+        from moderation import configured
         from moderation.services import review
 
-        review.approve(1, actor="moderator:ann", policies=state.policies(), now=T0)
+        review.approve(1, actor="moderator:ann", policies=configured.policies(), now=T0)
     first, second = events_of(app)
     assert (first.type, second.type) == ("comment.decided", "comment.updated")
 
@@ -121,7 +121,7 @@ def test_gives_up_after_the_retry_window_and_redelivers_on_request(
     with app.app_context():
         db.session.execute(sa.update(Event).values(retry_since=utcnow() - timedelta(hours=25)))
         db.session.commit()
-        assert attempt_delivery(row.seq, settings=settings) == "failed"
+        assert attempt_delivery(row.seq, settings=settings).outcome == "failed"
     assert events_of(app)[0].status == "failed"
     receiver.fail_first = 0
     receiver.attempts.clear()
@@ -164,7 +164,7 @@ def test_an_attempt_ends_at_its_total_deadline_against_a_trickling_receiver(
         with app.app_context():
             outcome = attempt_delivery(
                 row.seq, settings=DeliverySettings(timeout_seconds=1, targets=LOCAL)
-            )
+            ).outcome
             (attempt,) = db.session.execute(sa.select(DeliveryAttempt)).scalars().all()
         trickled = slow.trickled
     finally:

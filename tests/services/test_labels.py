@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
 from moderation.services import labels, review
 from moderation.tables import AuditEntry, Author, Comment, SiteLabel
@@ -42,9 +42,9 @@ def test_moderator_decisions_become_labels_with_the_named_category(app: Flask) -
     second = held(app, "c2", CLEAN)
     with app.app_context():
         review.reject(
-            first, actor="moderator:ann", policies=state.policies(), reason="threat", now=T0
+            first, actor="moderator:ann", policies=configured.policies(), reason="threat", now=T0
         )
-        review.approve(second, actor="moderator:bob", policies=state.policies(), now=T0)
+        review.approve(second, actor="moderator:bob", policies=configured.policies(), now=T0)
     rows = label_rows(app)
     assert rows[0][:2] == ("c1", True)
     assert rows[0][2] == {"profanity": 0, "attack": 0, "threat": 1, "hate": 0, "spam": 0}
@@ -58,7 +58,11 @@ def test_a_reason_that_is_no_category_labels_only_the_violation(app: Flask) -> N
     comment_id = held(app, "c1", ATTACK)
     with app.app_context():
         review.reject(
-            comment_id, actor="moderator:ann", policies=state.policies(), reason="off_topic", now=T0
+            comment_id,
+            actor="moderator:ann",
+            policies=configured.policies(),
+            reason="off_topic",
+            now=T0,
         )
     assert label_rows(app)[0][1:3] == (True, {})
 
@@ -68,7 +72,11 @@ def test_the_category_can_be_corrected_and_is_audited(app: Flask) -> None:
     comment_id = held(app, "c1", ATTACK)
     with app.app_context():
         review.reject(
-            comment_id, actor="moderator:ann", policies=state.policies(), reason="attack", now=T0
+            comment_id,
+            actor="moderator:ann",
+            policies=configured.policies(),
+            reason="attack",
+            now=T0,
         )
         comment = db.session.get(Comment, comment_id)
         assert comment is not None
@@ -93,7 +101,7 @@ def test_an_appeal_outcome_replaces_the_label(
         review.approve(
             comment_id,
             actor="moderator:ann",
-            policies=state.policies(),
+            policies=configured.policies(),
             now=T0 + timedelta(hours=1),
         )
     (row,) = label_rows(app)
@@ -107,7 +115,7 @@ def test_labels_are_erased_with_their_comment_or_author(app: Flask, erase: str) 
     comment_id = held(app, "c1", ATTACK)
     other = held(app, "c2", CLEAN)
     with app.app_context():
-        review.approve(comment_id, actor="moderator:ann", policies=state.policies(), now=T0)
+        review.approve(comment_id, actor="moderator:ann", policies=configured.policies(), now=T0)
         comment = db.session.get(Comment, comment_id)
         assert comment is not None
         author_id = comment.author_id

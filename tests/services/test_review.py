@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import state
+from moderation import configured
 from moderation.extensions import db
 from moderation.policy.schema import Sanction
 from moderation.services import intake, review
@@ -41,7 +41,7 @@ def test_overturning_a_rejection_removes_the_strike_and_lifts_the_watch(app: Fla
     score(app, submit(app, "c2", ATTACK, T0), T0)
     assert author_row(app).status == "watched"
     with app.app_context():
-        review.approve(first, actor="moderator:ann", policies=state.policies(), now=T0)
+        review.approve(first, actor="moderator:ann", policies=configured.policies(), now=T0)
         comment = db.session.get(Comment, first)
         assert comment is not None
         assert (comment.status, comment.decision, comment.decided_by) == (
@@ -67,7 +67,7 @@ def test_rejecting_a_held_comment_strikes_and_can_block(app: Flask) -> None:
         review.reject(
             held,
             actor="moderator:ann",
-            policies=state.policies(),
+            policies=configured.policies(),
             reason="attack",
             note="targets another reader",
             sanction=Sanction.BLOCK,
@@ -88,13 +88,15 @@ def test_rejecting_a_held_comment_strikes_and_can_block(app: Flask) -> None:
 def test_invalid_actions_change_nothing(app: Flask) -> None:
     comment_id = submit(app, "c1", CLEAN, T0)
     with app.app_context(), pytest.raises(review.ReviewError, match="not been scored"):
-        review.approve(comment_id, actor="m", policies=state.policies(), now=T0)
+        review.approve(comment_id, actor="m", policies=configured.policies(), now=T0)
     score(app, comment_id, T0)
     with app.app_context():
         with pytest.raises(review.ReviewError, match="already published"):
-            review.approve(comment_id, actor="m", policies=state.policies(), now=T0)
+            review.approve(comment_id, actor="m", policies=configured.policies(), now=T0)
         with pytest.raises(review.ReviewError, match="unknown reason"):
-            review.reject(comment_id, actor="m", policies=state.policies(), reason="rude", now=T0)
+            review.reject(
+                comment_id, actor="m", policies=configured.policies(), reason="rude", now=T0
+            )
     assert event_types(app) == ["comment.decided"]
 
 
@@ -117,7 +119,7 @@ def test_appeal_round_trip(app: Flask, client: FlaskClient, site: tuple[str, str
     assert again.status_code == 409  # type: ignore[attr-defined]
     assert again.json["error"]["code"] == "appeal_not_allowed"  # type: ignore[attr-defined]
     with app.app_context():
-        review.approve(rejected, actor="moderator:ann", policies=state.policies(), now=T0)
+        review.approve(rejected, actor="moderator:ann", policies=configured.policies(), now=T0)
         comment = db.session.get(Comment, rejected)
         assert comment is not None
         assert (comment.status, comment.appeal_state) == ("published", "overturned")
@@ -152,7 +154,7 @@ def test_upheld_appeal(app: Flask, client: FlaskClient, site: tuple[str, str]) -
     appeal(client, site[1], "c1", None)
     with app.app_context():
         review.reject(
-            rejected, actor="moderator:bo", policies=state.policies(), reason="attack", now=T0
+            rejected, actor="moderator:bo", policies=configured.policies(), reason="attack", now=T0
         )
         comment = db.session.get(Comment, rejected)
         assert comment is not None
@@ -246,7 +248,7 @@ def test_a_stale_view_is_refused_and_emits_nothing(app: Flask) -> None:
     with app.app_context():
         db.session.execute(sa.update(Comment).values(status="held", decision="hold"))
         db.session.commit()
-        policies = state.policies()
+        policies = configured.policies()
         review.approve(held, actor="moderator:ann", policies=policies, now=T0, seen_version=0)
         before = (event_types(app), _audited(app, "comment."))
         with pytest.raises(review.ConflictError, match="already decided by moderator:ann"):

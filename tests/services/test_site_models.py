@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from moderation import state
+from moderation import configured
 from moderation.scoring.site_model import Model, SiteModelError, SiteModelStore
 from moderation.services import labels, site_models
 from moderation.tables import utcnow
@@ -38,7 +38,7 @@ def import_lines(app: Flask, site: str, lines: list[dict[str, object]], tmp_path
 
 def attack(app: Flask, text: str, site: str | None) -> tuple[float, dict[str, str]]:
     with app.app_context():
-        result = state.pipeline().score(text, site=site)
+        result = configured.pipeline().score(text, site=site)
     return result.scores["attack"], dict(result.versions)
 
 
@@ -48,7 +48,7 @@ def test_both_models_implement_the_model_interface(app: Flask, tmp_path: Path) -
     code, out = invoke(app, "train", "--site", "news")
     assert code == 0, out
     with app.app_context():
-        pipeline = state.pipeline()
+        pipeline = configured.pipeline()
         assert isinstance(pipeline.classifier, Model)
         site_model = pipeline.model_for("news")
         assert isinstance(site_model, Model)
@@ -99,7 +99,7 @@ def test_a_sites_labels_never_change_another_sites_model(app: Flask, tmp_path: P
     invoke(app, "model", "rollback", "--site", "gazette")
     assert invoke(app, "train", "--site", "gazette", "--no-promote")[0] == 0
     with app.app_context():
-        store = SiteModelStore(state.settings().resolved_site_models_dir())
+        store = SiteModelStore(configured.settings().resolved_site_models_dir())
         a, b = store.weights("gazette", "gazette-1"), store.weights("gazette", "gazette-2")
     assert (a.coef == b.coef).all() and (a.intercept == b.intercept).all()
     assert first  # the file was written

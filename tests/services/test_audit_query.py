@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.services.audit_log import neutralise
+from moderation.services.audit_query import neutralise
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,10 @@
-"""Per-app state the factory sets up, with typed accessors for views, tasks and the CLI."""
+"""What the factory configured for the current app: settings, policies, scoring pipeline,
+intake rate limiter and site cache.
+
+The factory (:mod:`moderation.app`) builds each once per app and keeps it in
+``app.extensions``; these typed accessors are how views, tasks and commands reach them.
+Services never import this module: they take what they need as arguments.
+"""
 
 from __future__ import annotations
 
