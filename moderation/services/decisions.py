@@ -192,5 +192,3 @@ def _record(comment: Comment, decision: Decision, versions: dict[str, str], now:
     comment.risk = decision.risk
     comment.decided_at = now
     comment.decided_by = POLICY_ACTOR
-
-
