@@ -6,13 +6,11 @@ from datetime import timedelta
 from typing import IO
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from moderation.extensions import db
 from moderation.services import sites
 from moderation.signing import signature_headers
-from moderation.tables import Site, utcnow
+from moderation.tables import utcnow
 
 
 @click.group("site")
@@ -38,7 +36,7 @@ def add_site(name: str) -> None:
 def list_sites() -> None:
     """List sites with their callback URL and number of valid secrets."""
     now = utcnow()
-    rows = db.session.execute(sa.select(Site).order_by(Site.name)).scalars().all()
+    rows = sites.list_sites()
     if not rows:
         click.echo("no sites; add one with: moderation site add NAME")
         return

@@ -67,6 +67,18 @@ EVENT_TYPE_HEADER = "X-Moderation-Event-Type"
 USER_AGENT = "moderation-callbacks/1"
 
 
+def recent_events(
+    *, site: Site | None = None, status: str | None = None, limit: int = 50
+) -> list[Event]:
+    """The delivery log, newest first: a site's (or every site's) events, of one status."""
+    query = sa.select(Event).order_by(Event.seq.desc()).limit(limit)
+    if site is not None:
+        query = query.where(Event.site_id == site.id)
+    if status:
+        query = query.where(Event.status == status)
+    return list(db.session.execute(query).scalars())
+
+
 def comment_summary(comment: Comment) -> dict[str, Any]:
     return {
         "id": comment.external_id,
