@@ -4,7 +4,7 @@ Layers, later wins:
 
 1. defaults declared on :class:`Settings`;
 2. environment variables ``MODERATION_<FIELD>`` (plus the conventional ``DATABASE_URL``
-   and ``REDIS_URL`` that hosting platforms set);
+   and ``REDIS_URL`` that hosting platforms set), read by pydantic-settings;
 3. the ``overrides`` mapping passed to :func:`load_settings` (tests, the CLI).
 
 The posting policy and word lists are files in ``config/`` and are validated separately
@@ -23,38 +23,86 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-if TYPE_CHECKING:
-    from moderation.services.callback_http import TargetPolicy
-    from moderation.services.events import DeliverySettings
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "MODERATION_"
 
-# Conventional un-prefixed variables a platform sets; the prefixed form wins when both are set.
-_ALIASES = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL"}
+IPNetwork = IPv4Network | IPv6Network
+
+# The environment load_settings() reads; None = os.environ (see settings_customise_sources).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("moderation_environ", default=None)
 
 
 class ConfigError(RuntimeError):
     """A setting or configuration file is missing or malformed; the message names it."""
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TargetPolicy:
+    """Where callbacks may be sent (from the ``MODERATION_CALLBACK_*`` settings)."""
+
+    allow_http: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """How decision callbacks are delivered (:mod:`moderation.services.events`)."""
+
+    #: Total time for one attempt: connect, send, and the whole response.
+    timeout_seconds: float = 10.0
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    retry_hours: float = 24.0
+    lease_seconds: float = 60.0
+    #: Bytes of the receiver's answer read at most (only its status matters).
+    max_response_bytes: int = 64 * 1024
+    #: Where callbacks may be sent (checked again at every attempt, after DNS resolution).
+    targets: TargetPolicy = field(default_factory=TargetPolicy)
+
+
+def _prefixed_or(alias: str, name: str) -> AliasChoices:
+    """``MODERATION_<NAME>`` or the conventional un-prefixed variable a hosting platform sets;
+    the prefixed form wins when both are set. (An explicit alias bypasses ``env_prefix``.)"""
+    return AliasChoices(ENV_PREFIX + name.upper(), alias)
+
+
+class Settings(BaseSettings):
     """Validated service settings. Field names map to ``MODERATION_<NAME>`` variables."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,  # load_settings() overrides are keyed by field name
+    )
 
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
+        default=None,
+        validation_alias=_prefixed_or("DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL; SQLite in the instance folder when unset.",
     )
     redis_url: str | None = Field(
         default=None,
+        validation_alias=_prefixed_or("REDIS_URL", "redis_url"),
         description="Celery broker (and rate-limit store). Unset = embedded mode.",
     )
     secret_key: str | None = Field(
@@ -116,7 +164,8 @@ class Settings(BaseModel):
         default=False,
         description="Accept plain-http callback URLs (receivers on your own network).",
     )
-    callback_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = Field(
+    # NoDecode: a comma-separated list (split below), not the JSON pydantic-settings expects.
+    callback_allowed_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
         default=(),
         description="Comma-separated CIDRs callbacks may go to although they are not public "
         "(e.g. 10.0.0.0/8 for an on-premise receiver).",
@@ -137,6 +186,21 @@ class Settings(BaseModel):
         ge=10,
         description="Seconds before Redis re-delivers a task whose worker died unacked.",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Overrides, then the environment (no ``.env`` or secrets files are read)."""
+        environ = _ENVIRON.get()
+        if environ is not None:
+            env_settings = _MappingEnvSource(settings_cls, environ)
+        return init_settings, env_settings
 
     @field_validator("log_level")
     @classmethod
@@ -179,16 +243,12 @@ class Settings(BaseModel):
         return f"sqlite:///{self.resolved_instance_path() / 'moderation.sqlite3'}"
 
     def callback_targets(self) -> TargetPolicy:
-        from moderation.services.callback_http import TargetPolicy
-
         return TargetPolicy(
             allow_http=self.callback_allow_http,
             allowed_networks=self.callback_allowed_networks,
         )
 
     def delivery(self) -> DeliverySettings:
-        from moderation.services.events import DeliverySettings
-
         return DeliverySettings(
             targets=self.callback_targets(),
             timeout_seconds=self.callback_timeout_seconds,
@@ -209,17 +269,32 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Collect the raw values of every known setting present in ``environ``."""
-    values: dict[str, Any] = {}
-    for name in Settings.model_fields:
-        alias = _ALIASES.get(name)
-        if alias and environ.get(alias):
-            values[name] = environ[alias]
-        key = ENV_PREFIX + name.upper()
-        if key in environ:
-            values[name] = environ[key]
-    return values
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = {
+            (key if self.case_sensitive else key.lower()): value for key, value in environ.items()
+        }
+
+
+@contextmanager
+def _reading(environ: Mapping[str, str] | None) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+def _variable(error: ErrorDetails) -> str:
+    """The environment variable an error is about: the alias it was read from, or the
+    prefixed name of the field."""
+    where = str(error["loc"][0]) if error["loc"] else ""
+    if where in Settings.model_fields:
+        return ENV_PREFIX + where.upper()
+    return where.upper()
 
 
 def load_settings(
@@ -230,17 +305,19 @@ def load_settings(
     Raises :class:`ConfigError` naming the offending variable when a value is malformed,
     and when a production deployment (broker configured) has no secret key.
     """
-    env = os.environ if environ is None else environ
-    raw = settings_from_env(env)
-    raw.update(overrides or {})
     try:
-        settings = Settings.model_validate(raw)
+        with _reading(environ):
+            settings = Settings(**dict(overrides or {}))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
+        # One line per variable, without the offending value (it may be a secret) and
+        # without pydantic's links and type names.
+        by_variable: dict[str, list[str]] = {}
+        for err in exc.errors():
+            by_variable.setdefault(_variable(err), []).append(err["msg"])
+        problems = "; ".join(f"{name}: {' or '.join(msgs)}" for name, msgs in by_variable.items())
         raise ConfigError(f"invalid settings: {problems}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from None
     if not settings.embedded and not settings.secret_key:
         raise ConfigError(
             f"{ENV_PREFIX}SECRET_KEY is required when REDIS_URL is set (production mode); "

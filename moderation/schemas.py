@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
@@ -111,6 +111,77 @@ class CommentIn(_In):
 
 class AppealIn(_In):
     message: Message | None = Field(default=None)
+
+
+# Responses. The views build these bodies as dicts; the models describe them for the OpenAPI
+# document (tests/api/test_openapi.py checks real answers against them).
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FieldProblemOut(_Out):
+    field: str
+    problem: str
+
+
+class ErrorBodyOut(_Out):
+    code: str
+    message: str
+    fields: list[FieldProblemOut] = Field(default_factory=list)
+
+
+class ErrorOut(_Out):
+    """Every 4xx/5xx of the API: ``{"error": {"code", "message", "fields"?}}``."""
+
+    model_config = ConfigDict(title="Error")
+
+    error: ErrorBodyOut
+
+
+class AcceptedOut(_Out):
+    """202: stored, scoring queued."""
+
+    model_config = ConfigDict(title="Accepted")
+
+    id: int
+    status: Literal["pending"]
+    status_url: Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
+
+
+class CommentAuthorOut(_Out):
+    id: str
+    status: str
+
+
+class CommentAppealOut(_Out):
+    state: Literal["pending", "upheld", "overturned"] | None
+    appealed_at: str | None
+
+
+class CommentOut(_Out):
+    """A stored comment: status, decision, reasons, scores and spans."""
+
+    model_config = ConfigDict(title="Comment")
+
+    id: int
+    site: str
+    comment_id: str
+    status: Literal["pending", "published", "held", "rejected"]
+    decision: Literal["publish", "hold", "reject"] | None
+    reasons: list[dict[str, Any]]
+    scores: dict[str, float]
+    matches: list[dict[str, Any]]
+    explanations: list[dict[str, Any]]
+    versions: dict[str, Any]
+    policy_version: str | None
+    received_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+    decided_at: str | None
+    decided_by: str | None
+    author: CommentAuthorOut
+    appeal: CommentAppealOut
+    status_url: str
 
 
 def field_errors(exc: PydanticValidationError) -> list[dict[str, str]]:

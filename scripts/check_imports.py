@@ -9,10 +9,9 @@
 2. **Views and commands do not query tables.** Modules under the view packages (the
    dashboard, the JSON API, the integration blueprints) and the CLI may import
    ``moderation.tables`` only under ``if TYPE_CHECKING:`` (for annotations); queries go
-   through ``moderation.services``. CLI violations are listed but fail the check only with
-   ``--enforce-cli`` (or ``CHECK_IMPORTS_ENFORCE_CLI=1``).
+   through ``moderation.services``.
 
-Usage: ``python scripts/check_imports.py [PACKAGE_DIR] [--enforce-cli]``; exit status 1 on a
+Usage: ``python scripts/check_imports.py [PACKAGE_DIR]``; exit status 1 on a
 failure. ``tests/test_architecture.py`` runs it on every test run.
 """
 
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -51,8 +49,8 @@ class Report:
     view_violations: list[Import] = field(default_factory=list)
     cli_violations: list[Import] = field(default_factory=list)
 
-    def failed(self, *, enforce_cli: bool) -> bool:
-        return bool(self.cycles or self.view_violations or (enforce_cli and self.cli_violations))
+    def failed(self) -> bool:
+        return bool(self.cycles or self.view_violations or self.cli_violations)
 
 
 def module_names(package_dir: Path) -> dict[str, Path]:
@@ -225,13 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(__file__).resolve().parent.parent / "moderation",
     )
-    parser.add_argument(
-        "--enforce-cli",
-        action="store_true",
-        default=os.environ.get("CHECK_IMPORTS_ENFORCE_CLI", "") not in ("", "0"),
-        help="fail, not only warn, when a CLI module imports the tables "
-        "(also CHECK_IMPORTS_ENFORCE_CLI=1)",
-    )
     args = parser.parse_args(argv)
     report = check(args.package)
     for cycle, circle in report.cycles:
@@ -241,11 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     for imp in report.view_violations:
         print(f"view imports tables: {imp.source} (line {imp.line})")
     for imp in report.cli_violations:
-        label = "command imports tables" if args.enforce_cli else "warning: command imports tables"
-        print(f"{label}: {imp.source} (line {imp.line})")
-    if report.failed(enforce_cli=args.enforce_cli):
+        print(f"command imports tables: {imp.source} (line {imp.line})")
+    if report.failed():
         return 1
-    print(f"imports of {args.package.name}: no cycles, views go through services")
+    print(f"imports of {args.package.name}: no cycles, views and commands go through services")
     return 0
 
 

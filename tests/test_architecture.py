@@ -119,16 +119,11 @@ def test_views_may_import_the_tables_only_for_annotations(tmp_path: Path) -> Non
     assert report.cycles == []
 
 
-def test_commands_importing_the_tables_fail_only_when_enforced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_commands_importing_the_tables_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     package = make_package(
         tmp_path, {"tables.py": "X = 1\n", "cli/users.py": "from pkg.tables import X\n"}
     )
-    monkeypatch.delenv("CHECK_IMPORTS_ENFORCE_CLI", raising=False)
-    assert checker.main([str(package)]) == 0
-    assert "warning: command imports tables: pkg.cli.users (line 1)" in capsys.readouterr().out
-    assert checker.main([str(package), "--enforce-cli"]) == 1
-    monkeypatch.setenv("CHECK_IMPORTS_ENFORCE_CLI", "1")
     assert checker.main([str(package)]) == 1
     assert "command imports tables: pkg.cli.users (line 1)" in capsys.readouterr().out

@@ -59,6 +59,25 @@ def test_bad_settings_name_the_variable(env: dict[str, str], named: str | None) 
         load_settings(environ=env)
 
 
+def test_config_error_is_one_readable_line_without_the_value() -> None:
+    """A newcomer sees the variable and what is wrong, not pydantic's error dump."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            environ={
+                "MODERATION_CALLBACK_ALLOWED_NETWORKS": "intranet",
+                "DATABASE_URL": "sqlite:///x.db",
+                "MODERATION_MAX_BODY_BYTES": "s3cr3t-looking",
+            }
+        )
+    message = str(caught.value)
+    assert message.startswith("invalid settings: ")
+    assert message.count("MODERATION_CALLBACK_ALLOWED_NETWORKS") == 1
+    assert "MODERATION_MAX_BODY_BYTES" in message
+    assert "s3cr3t-looking" not in message
+    assert "\n" not in message
+    assert "pydantic" not in message
+
+
 def test_settings_repr_hides_secrets() -> None:
     settings = load_settings(
         {"secret_key": "supersecretvalue", "database_url": "postgresql://u:hunter2@h/d"},

@@ -1,163 +1,140 @@
 """OpenAPI 3.1 description of the site-facing API, served at ``/api/v1/openapi.json``.
 
-Request bodies come from the same pydantic models the views validate with, so the
-description cannot drift from what the server accepts.
+Generated, not written by hand: every request and response schema is the JSON schema of a
+pydantic model in :mod:`moderation.schemas` (the request models are the ones the views
+validate with), and the document itself is built and checked with openapi-pydantic's typed
+OpenAPI objects. tests/api/test_openapi.py checks that every route of the blueprint is here
+and that real answers match their response models.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import Response, jsonify
+from openapi_pydantic import (
+    Components,
+    Info,
+    MediaType,
+    OpenAPI,
+    Operation,
+    Parameter,
+    ParameterLocation,
+    PathItem,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+    Server,
+)
+from openapi_pydantic import Response as ResponseSpec
+from pydantic import BaseModel
 
 from moderation.api.blueprint import bp
-from moderation.schemas import COMMENT_ID_PATTERN, SITE_NAME_PATTERN, AppealIn, CommentIn
+from moderation.schemas import (
+    COMMENT_ID_PATTERN,
+    SITE_NAME_PATTERN,
+    AcceptedOut,
+    AppealIn,
+    CommentIn,
+    CommentOut,
+    ErrorOut,
+)
 
 _REF = "#/components/schemas/{model}"
 
-
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _record(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Comment"}}},
-    }
-
-
-_SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
-_PATH_PARAMS = [
-    {
-        "name": "site",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": SITE_NAME_PATTERN},
-    },
-    {
-        "name": "comment_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": COMMENT_ID_PATTERN},
-    },
-]
-
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "field": {"type": "string"},
-                                "problem": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            }
-        },
-    },
-    "Accepted": {
-        "type": "object",
-        "required": ["id", "status", "status_url"],
-        "properties": {
-            "id": {"type": "integer"},
-            "status": {"const": "pending"},
-            "status_url": {"type": "string", "format": "uri"},
-        },
-    },
-    "Comment": {
-        "type": "object",
-        "required": ["id", "site", "comment_id", "status", "decision", "reasons", "scores"],
-        "properties": {
-            "id": {"type": "integer"},
-            "site": {"type": "string"},
-            "comment_id": {"type": "string"},
-            "status": {"enum": ["pending", "published", "held", "rejected"]},
-            "decision": {"enum": ["publish", "hold", "reject", None]},
-            "reasons": {"type": "array", "items": {"type": "object"}},
-            "scores": {"type": "object", "additionalProperties": {"type": "number"}},
-            "matches": {"type": "array", "items": {"type": "object"}},
-            "explanations": {"type": "array", "items": {"type": "object"}},
-            "versions": {"type": "object"},
-            "policy_version": {"type": ["string", "null"]},
-            "received_at": {"type": "string", "format": "date-time"},
-            "decided_at": {"type": ["string", "null"]},
-            "decided_by": {"type": ["string", "null"]},
-            "author": {"type": "object"},
-            "appeal": {"type": "object"},
-            "status_url": {"type": "string"},
-        },
-    },
+#: Component name -> the model whose JSON schema it is.
+MODELS: dict[str, type[BaseModel]] = {
+    "CommentIn": CommentIn,
+    "AppealIn": AppealIn,
+    "Accepted": AcceptedOut,
+    "Comment": CommentOut,
+    "Error": ErrorOut,
 }
 
+DESCRIPTION = (
+    "Signed requests: X-Moderation-Timestamp (unix seconds) and "
+    "X-Moderation-Signature: v2=<hex HMAC-SHA256(secret, "
+    "'v2\\n<timestamp>\\n<METHOD>\\n<path and query>\\n<raw body>')>. "
+    "GET requests sign an empty body. Deprecated until 2027-06-30, for sites "
+    "still accepting it: v1, sha256=<hex HMAC-SHA256(secret, "
+    "'<timestamp>.<raw body>')>."
+)
+_SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
 
-def openapi_document() -> dict[str, Any]:
-    schemas = dict(_SCHEMAS)
-    for model in (CommentIn, AppealIn):
+
+def component_schemas() -> dict[str, Any]:
+    """The JSON schema of each model, with the models they nest, as OpenAPI components."""
+    schemas: dict[str, Any] = {}
+    for name, model in MODELS.items():
         schema = model.model_json_schema(ref_template=_REF)
         schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
-    common = {
-        "401": _error("Unknown site, missing or bad signature, or stale timestamp"),
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Comment moderation API",
-            "version": "1",
-            "description": (
-                "Signed requests: X-Moderation-Timestamp (unix seconds) and "
-                "X-Moderation-Signature: v2=<hex HMAC-SHA256(secret, "
-                "'v2\\n<timestamp>\\n<METHOD>\\n<path and query>\\n<raw body>')>. "
-                "GET requests sign an empty body. Deprecated until 2027-06-30, for sites "
-                "still accepting it: v1, sha256=<hex HMAC-SHA256(secret, "
-                "'<timestamp>.<raw body>')>."
-            ),
-        },
-        "servers": [{"url": "/api/v1"}],
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "timestamp": {"type": "apiKey", "in": "header", "name": "X-Moderation-Timestamp"},
-                "signature": {"type": "apiKey", "in": "header", "name": "X-Moderation-Signature"},
+        schemas[name] = schema
+    return schemas
+
+
+def _json(component: str) -> dict[str, MediaType]:
+    reference = {"$ref": _REF.format(model=component)}
+    return {"application/json": MediaType.model_validate({"schema": reference})}
+
+
+def _answer(description: str, component: str) -> ResponseSpec:
+    return ResponseSpec(description=description, content=_json(component))
+
+
+def _error(description: str) -> ResponseSpec:
+    return _answer(description, "Error")
+
+
+def _record(description: str) -> ResponseSpec:
+    return _answer(description, "Comment")
+
+
+def _path_parameter(name: str, pattern: str) -> Parameter:
+    return Parameter.model_validate(
+        {
+            "name": name,
+            "in": ParameterLocation.PATH,
+            "required": True,
+            "schema": {"type": "string", "pattern": pattern},
+        }
+    )
+
+
+_PATH_PARAMS: list[Parameter | Reference] = [
+    _path_parameter("site", SITE_NAME_PATTERN),
+    _path_parameter("comment_id", COMMENT_ID_PATTERN),
+]
+_UNAUTHORIZED = {"401": _error("Unknown site, missing or bad signature, or stale timestamp")}
+
+
+def openapi_model() -> OpenAPI:
+    """The document as typed openapi-pydantic objects (validated on construction)."""
+    return OpenAPI(
+        openapi="3.1.0",
+        info=Info(title="Comment moderation API", version="1", description=DESCRIPTION),
+        servers=[Server(url="/api/v1")],
+        components=Components(
+            schemas={name: Schema.model_validate(s) for name, s in component_schemas().items()},
+            securitySchemes={
+                "timestamp": SecurityScheme(
+                    type="apiKey", security_scheme_in="header", name="X-Moderation-Timestamp"
+                ),
+                "signature": SecurityScheme(
+                    type="apiKey", security_scheme_in="header", name="X-Moderation-Signature"
+                ),
             },
-        },
-        "paths": {
-            "/comments": {
-                "post": {
-                    "operationId": "createComment",
-                    "summary": "Submit a posted comment for moderation",
-                    "security": _SIGNED,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": _REF.format(model="CommentIn")}}
-                        },
-                    },
-                    "responses": {
-                        "202": {
-                            "description": "Stored; scoring is queued",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Accepted"}
-                                }
-                            },
-                        },
+        ),
+        paths={
+            "/comments": PathItem(
+                post=Operation(
+                    operationId="createComment",
+                    summary="Submit a posted comment for moderation",
+                    security=_SIGNED,
+                    requestBody=RequestBody(required=True, content=_json("CommentIn")),
+                    responses={
+                        "202": _answer("Stored; scoring is queued", "Accepted"),
                         "201": _record("Stored and refused at once (blocked/suspended author)"),
                         "200": _record("Already received: the stored record"),
                         "400": _error("Not JSON, or fields missing or ill-typed"),
@@ -165,47 +142,48 @@ def openapi_document() -> dict[str, Any]:
                         "415": _error("Not application/json"),
                         "429": _error("Rate limited; see Retry-After"),
                         "503": _error("Database unavailable; see Retry-After"),
-                        **common,
+                        **_UNAUTHORIZED,
                     },
-                }
-            },
-            "/comments/{site}/{comment_id}": {
-                "get": {
-                    "operationId": "getComment",
-                    "summary": "Status, decision, reasons, scores and spans of a comment",
-                    "security": _SIGNED,
-                    "parameters": _PATH_PARAMS,
-                    "responses": {
+                )
+            ),
+            "/comments/{site}/{comment_id}": PathItem(
+                get=Operation(
+                    operationId="getComment",
+                    summary="Status, decision, reasons, scores and spans of a comment",
+                    security=_SIGNED,
+                    parameters=_PATH_PARAMS,
+                    responses={
                         "200": _record("The comment"),
                         "400": _error("Site name or comment id breaks the identifier rule"),
                         "404": _error("No such comment"),
-                        **common,
+                        **_UNAUTHORIZED,
                     },
-                }
-            },
-            "/comments/{site}/{comment_id}/appeal": {
-                "post": {
-                    "operationId": "appealComment",
-                    "summary": "Appeal a rejection (once per comment)",
-                    "security": _SIGNED,
-                    "parameters": _PATH_PARAMS,
-                    "requestBody": {
-                        "required": False,
-                        "content": {
-                            "application/json": {"schema": {"$ref": _REF.format(model="AppealIn")}}
-                        },
-                    },
-                    "responses": {
+                )
+            ),
+            "/comments/{site}/{comment_id}/appeal": PathItem(
+                post=Operation(
+                    operationId="appealComment",
+                    summary="Appeal a rejection (once per comment)",
+                    security=_SIGNED,
+                    parameters=_PATH_PARAMS,
+                    requestBody=RequestBody(required=False, content=_json("AppealIn")),
+                    responses={
                         "200": _record("Back in the review queue, marked as appealed"),
                         "400": _error("Invalid body, site name or comment id"),
                         "404": _error("No such comment"),
                         "409": _error("Not rejected, or already appealed"),
-                        **common,
+                        **_UNAUTHORIZED,
                     },
-                }
-            },
+                )
+            ),
         },
-    }
+    )
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The document as JSON data (built once: it depends on code only)."""
+    return openapi_model().model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 @bp.get("/openapi.json")

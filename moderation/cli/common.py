@@ -1,4 +1,4 @@
-"""Small parsing helpers shared by the commands."""
+"""Small helpers shared by the commands: building the app, parsing times."""
 
 from __future__ import annotations
 
@@ -6,8 +6,21 @@ import re
 from datetime import datetime, timedelta
 
 import click
+from flask import Flask
 
-from moderation.tables import utcnow
+from moderation.clock import utcnow
+from moderation.config import ConfigError
+
+
+def app_for_cli() -> Flask:
+    """The app, or a one-line error naming the bad setting (no traceback)."""
+    from moderation.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from moderation.cli.common import parse_moment
-from moderation.extensions import db
+from moderation.clock import utcnow
 from moderation.services import events as outbox
 from moderation.services import sites
-from moderation.tables import Event, EventStatus, utcnow
+from moderation.statuses import EventStatus
 from moderation.tasks import enqueue_delivery
 
 
@@ -26,15 +25,11 @@ def events_group() -> None:
 @with_appcontext
 def list_events(site_name: str | None, status: str | None, limit: int) -> None:
     """Newest events first, with attempts, last status code and last error."""
-    query = sa.select(Event).order_by(Event.seq.desc()).limit(limit)
-    if site_name:
-        try:
-            query = query.where(Event.site_id == sites.require_site(site_name).id)
-        except sites.SiteError as exc:
-            raise click.ClickException(str(exc)) from None
-    if status:
-        query = query.where(Event.status == status)
-    for ev in db.session.execute(query).scalars():
+    try:
+        site = sites.require_site(site_name) if site_name else None
+    except sites.SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    for ev in outbox.recent_events(site=site, status=status, limit=limit):
         click.echo(
             f"{ev.seq:>7} {ev.created_at.isoformat(timespec='seconds')} {ev.event_id} "
             f"{ev.type:<24} {ev.status:<9} attempts={ev.attempts} "

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from moderation import configured
-from moderation.extensions import db
+from moderation.clock import utcnow
 from moderation.services import labels
-from moderation.tables import Site, utcnow
+from moderation.services.sites import get_site
+
+if TYPE_CHECKING:
+    from moderation.tables import Site
 
 
 @click.group("feedback")
@@ -20,7 +22,7 @@ def feedback_group() -> None:
 
 
 def site_named(name: str) -> Site:
-    site = db.session.execute(sa.select(Site).where(Site.name == name)).scalar_one_or_none()
+    site = get_site(name)
     if site is None:
         raise click.ClickException(f"no site named {name!r}")
     return site

@@ -3,11 +3,15 @@ the Perspective-compatible API and of the Coral external moderation phase."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask.cli import with_appcontext
 
 from moderation.services import api_keys, coral, sites
-from moderation.tables import Site
+
+if TYPE_CHECKING:
+    from moderation.tables import Site
 
 
 def _site(name: str) -> Site:

@@ -6,9 +6,9 @@ import click
 from flask.cli import with_appcontext
 
 from moderation import configured
+from moderation.clock import utcnow
 from moderation.scoring.site_model import SiteModelError, SiteModelStore
 from moderation.services import site_models
-from moderation.tables import utcnow
 
 _site_option = click.option("--site", "site_name", required=True, help="The site's name.")
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 from pydantic import (
     AwareDatetime,
@@ -22,6 +21,7 @@ from pydantic import (
 
 from moderation import configured
 from moderation.cli.common import parse_moment
+from moderation.clock import utcnow
 from moderation.policy.backtest import (
     TIER_DEFAULT,
     TIER_NEW,
@@ -34,16 +34,12 @@ from moderation.policy.backtest import (
 from moderation.policy.decide import AuthorStatus
 from moderation.policy.loader import load_policies, load_policy_file
 from moderation.policy.schema import Policy, PolicyError, read_yaml
-from moderation.scoring.types import Category, Match, ScoreResult, Severity
-from moderation.services.decision_record import POLICY_ACTOR
-from moderation.tables import (
-    Author,
-    AuthorAction,
-    Comment,
-    CommentStatus,
-    Site,
-    Strike,
-    utcnow,
+from moderation.scoring.types import Category, ScoreResult, Severity
+from moderation.services.replay import (
+    match_from_json,
+    scores_from_json,
+    stored_records,
+    stored_seeds,
 )
 
 TIERS = (TIER_DEFAULT, TIER_NEW, TIER_TRUSTED)
@@ -73,115 +69,6 @@ def check(files: tuple[Path, ...]) -> None:
         click.echo(f"site {name!r} policy ok ({policy.version})")
     for path in files:
         click.echo(f"{path} ok")
-
-
-def _match(data: dict[str, Any]) -> Match:
-    return Match(
-        term=str(data["term"]),
-        category=Category(data["category"]),
-        severity=Severity(data["severity"]),
-        start=int(data["start"]),
-        end=int(data["end"]),
-    )
-
-
-def _scores(data: dict[str, Any]) -> dict[Category, float]:
-    return {Category(k): float(v) for k, v in data.items() if k in Category}
-
-
-def _author_keys(site: Site | None, since: datetime) -> dict[int, str]:
-    """``site/author`` of every author with a comment in the window, by author row id."""
-    from moderation.extensions import db
-
-    in_window = sa.select(Comment.author_id).where(
-        Comment.received_at >= since, Comment.status != CommentStatus.PENDING
-    )
-    if site is not None:
-        in_window = in_window.where(Comment.site_id == site.id)
-    rows = db.session.execute(
-        sa.select(Author.id, Site.name, Author.external_id)
-        .join(Site, Site.id == Author.site_id)
-        .where(Author.id.in_(in_window))
-    )
-    return {author_id: f"{name}/{external}" for author_id, name, external in rows}
-
-
-def stored_seeds(site: Site | None, since: datetime) -> dict[str, AuthorSeed]:
-    """Each replayed author's standing at ``since``: comments and published comments
-    before it, strikes active then (not yet expired nor revoked), and the status their last
-    status change before it left them in."""
-    from moderation.extensions import db
-
-    keys = _author_keys(site, since)
-    if not keys:
-        return {}
-    ids = list(keys)
-    counts = {
-        author_id: (int(total), int(published))
-        for author_id, total, published in db.session.execute(
-            sa.select(
-                Comment.author_id,
-                sa.func.count(Comment.id),
-                sa.func.count(Comment.id).filter(Comment.status == CommentStatus.PUBLISHED),
-            )
-            .where(Comment.author_id.in_(ids), Comment.received_at < since)
-            .group_by(Comment.author_id)
-        )
-    }
-    strikes: dict[int, list[tuple[datetime, float]]] = {}
-    for author_id, expires_at, weight in db.session.execute(
-        sa.select(Strike.author_id, Strike.expires_at, Strike.weight).where(
-            Strike.author_id.in_(ids),
-            Strike.created_at < since,
-            Strike.expires_at > since,
-            sa.or_(Strike.revoked_at.is_(None), Strike.revoked_at > since),
-        )
-    ):
-        strikes.setdefault(author_id, []).append((expires_at, float(weight)))
-    status: dict[int, tuple[AuthorStatus, datetime | None, bool]] = {}
-    for action in db.session.execute(
-        sa.select(AuthorAction)
-        .where(AuthorAction.author_id.in_(ids), AuthorAction.created_at < since)
-        .order_by(AuthorAction.created_at, AuthorAction.id)
-    ).scalars():
-        to_status = AuthorStatus(action.to_status)
-        by_moderator = action.actor != POLICY_ACTOR and to_status is not AuthorStatus.ACTIVE
-        status[action.author_id] = (to_status, action.until, by_moderator)
-    seeds = {}
-    for author_id, key in keys.items():
-        total, published = counts.get(author_id, (0, 0))
-        state_then, until, by_moderator = status.get(author_id, (AuthorStatus.ACTIVE, None, False))
-        seeds[key] = AuthorSeed(
-            comments=total,
-            published=published,
-            strikes=tuple(strikes.get(author_id, ())),
-            status=state_then,
-            until=until,
-            by_moderator=by_moderator,
-        )
-    return seeds
-
-
-def stored_records(site: Site | None, since: datetime) -> Iterator[Record]:
-    from moderation.extensions import db
-
-    query = (
-        sa.select(Comment)
-        .where(Comment.received_at >= since, Comment.status != CommentStatus.PENDING)
-        .order_by(Comment.received_at)
-    )
-    if site is not None:
-        query = query.where(Comment.site_id == site.id)
-    for comment in db.session.execute(query).scalars():
-        if not comment.model_scores and not comment.matches:
-            continue  # refused without scoring (author already blocked)
-        yield Record(
-            comment=f"{comment.site.name}/{comment.external_id}",
-            author=f"{comment.site.name}/{comment.author.external_id}",
-            received_at=comment.received_at,
-            scores=_scores(comment.model_scores or {}),
-            matches=tuple(_match(m) for m in comment.matches or []),
-        )
 
 
 class _MatchLine(BaseModel):
@@ -282,8 +169,8 @@ def file_records(
     seeds: dict[str, AuthorSeed] = {}
     for number, line in rows:
         if line.scores is not None:
-            scores = _scores(line.scores)
-            matches = tuple(_match(m.model_dump()) for m in line.matches)
+            scores = scores_from_json(line.scores)
+            matches = tuple(match_from_json(m.model_dump()) for m in line.matches)
         else:
             result = next(scored)
             scores, matches = dict(result.scores), result.matches

@@ -19,12 +19,12 @@ from typing import IO, Any
 
 import click
 
+from moderation.clock import utcnow
 from moderation.config import ConfigError, load_settings
 from moderation.policy.decide import decide
 from moderation.policy.loader import load_policies
 from moderation.policy.schema import Policy, PolicyError
 from moderation.scoring.pipeline import Pipeline, build_pipeline
-from moderation.tables import utcnow
 
 BATCH = 256
 

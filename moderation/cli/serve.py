@@ -1,4 +1,4 @@
-"""``moderation serve``, ``worker`` and ``sweep``: running the service."""
+"""``moderation serve``: the web app (and, embedded, its in-process worker)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,13 @@ import json
 import shlex
 import shutil
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
 
-from moderation.config import ConfigError
-
-
-def _create_app() -> Flask:
-    from moderation.app import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+from moderation.cli.common import app_for_cli
 
 
 def prepare_embedded(app: Flask) -> None:
@@ -103,7 +92,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int) -> No
     from moderation.metrics_dir import ensure_multiprocess_dir
 
     ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
-    app = _create_app()
+    app = app_for_cli()
     settings = configured.settings(app)
     if settings.embedded:
         if workers not in (None, 1):
@@ -138,7 +127,7 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
         def load(self) -> Any:
             # Runs in the gunicorn worker process: the app (and the embedded worker thread)
             # are created after the fork.
-            app = _create_app()
+            app = app_for_cli()
             if embedded:
                 from moderation.celery_app import start_embedded_worker
 
@@ -146,41 +135,3 @@ def run_gunicorn(*, bind: str, workers: int, threads: int, embedded: bool) -> No
             return app
 
     Server().run()
-
-
-@click.command(
-    "worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
-)
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=None,
-    help="Serve this worker's metrics for Prometheus on this port.",
-)
-@click.pass_context
-def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
-    """Start a Celery worker (production mode). Extra arguments go to `celery worker`
-    (e.g. `-Q scoring`, `-Q callbacks`; see the Procfile)."""
-    from moderation.metrics_dir import ensure_multiprocess_dir
-
-    ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
-    app = _create_app()
-    celery = app.extensions["celery"]
-    argv = ["worker", "--loglevel", "INFO", *ctx.args]
-    if metrics_port is not None:
-        argv += ["--metrics-port", str(metrics_port)]
-    celery.worker_main(argv)
-
-
-@click.command("sweep")
-@click.option(
-    "--older-than", default=60, show_default=True, type=click.IntRange(min=0), help="Seconds."
-)
-@with_appcontext
-def sweep_command(older_than: int) -> None:
-    """Re-enqueue comments still pending after --older-than seconds."""
-    from moderation.tables import utcnow
-    from moderation.tasks import sweep_pending_comments
-
-    found, enqueued = sweep_pending_comments(timedelta(seconds=older_than), utcnow())
-    click.echo(f"{found} pending comment(s) found, {enqueued} enqueued")

@@ -6,14 +6,12 @@ from datetime import timedelta
 from typing import IO
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from moderation import configured
-from moderation.extensions import db
+from moderation.clock import utcnow
 from moderation.services import sites
 from moderation.signing import signature_headers
-from moderation.tables import Site, utcnow
 
 
 @click.group("site")
@@ -39,7 +37,7 @@ def add_site(name: str) -> None:
 def list_sites() -> None:
     """List sites with their callback URL and number of valid secrets."""
     now = utcnow()
-    rows = db.session.execute(sa.select(Site).order_by(Site.name)).scalars().all()
+    rows = sites.list_sites()
     if not rows:
         click.echo("no sites; add one with: moderation site add NAME")
         return

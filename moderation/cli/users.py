@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
+from moderation.clock import utcnow
 from moderation.services import users
-from moderation.tables import User, utcnow
+
+if TYPE_CHECKING:
+    from moderation.tables import User
 
 ACTOR = "cli"
 

@@ -36,11 +36,12 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 import httpx
+
+from moderation.config import TargetPolicy as TargetPolicy  # declared with the settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -53,14 +54,6 @@ _LEGACY_IPV4 = re.compile(r"[0-9a-fA-FxX.]+")
 
 class TargetError(ValueError):
     """A callback URL or address is not permitted; the message says why and what allows it."""
-
-
-@dataclass(frozen=True, slots=True)
-class TargetPolicy:
-    """Where callbacks may be sent (from the ``MODERATION_CALLBACK_*`` settings)."""
-
-    allow_http: bool = False
-    allowed_networks: tuple[IPNetwork, ...] = ()
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -22,7 +22,6 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -31,11 +30,11 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from moderation.config import DeliverySettings
 from moderation.extensions import db
 from moderation.services.callback_http import (
     Deadline,
     TargetError,
-    TargetPolicy,
     check_url,
     delivery_client,
 )
@@ -69,18 +68,16 @@ EVENT_TYPE_HEADER = "X-Moderation-Event-Type"
 USER_AGENT = "moderation-callbacks/1"
 
 
-@dataclass(frozen=True, slots=True)
-class DeliverySettings:
-    #: Total time for one attempt: connect, send, and the whole response.
-    timeout_seconds: float = 10.0
-    backoff_base_seconds: float = 10.0
-    backoff_max_seconds: float = 3600.0
-    retry_hours: float = 24.0
-    lease_seconds: float = 60.0
-    #: Bytes of the receiver's answer read at most (only its status matters).
-    max_response_bytes: int = 64 * 1024
-    #: Where callbacks may be sent (checked again at every attempt, after DNS resolution).
-    targets: TargetPolicy = field(default_factory=TargetPolicy)
+def recent_events(
+    *, site: Site | None = None, status: str | None = None, limit: int = 50
+) -> list[Event]:
+    """The delivery log, newest first: a site's (or every site's) events, of one status."""
+    query = sa.select(Event).order_by(Event.seq.desc()).limit(limit)
+    if site is not None:
+        query = query.where(Event.site_id == site.id)
+    if status:
+        query = query.where(Event.status == status)
+    return list(db.session.execute(query).scalars())
 
 
 def comment_summary(comment: Comment) -> dict[str, Any]:

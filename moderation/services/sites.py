@@ -29,6 +29,11 @@ def get_site(name: str) -> Site | None:
     return db.session.execute(sa.select(Site).where(Site.name == name)).scalar_one_or_none()
 
 
+def list_sites() -> list[Site]:
+    """Every site, by name."""
+    return list(db.session.execute(sa.select(Site).order_by(Site.name)).scalars())
+
+
 def require_site(name: str) -> Site:
     site = get_site(name)
     if site is None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from moderation.config import DeliverySettings
 from moderation.services.callback_http import (
     Deadline,
     TargetError,
@@ -19,7 +20,7 @@ from moderation.services.callback_http import (
     check_url,
     delivery_client,
 )
-from moderation.services.events import DeliverySettings, post_event
+from moderation.services.events import post_event
 from tests.support import Receiver, StallingReceiver
 
 LOCAL = TargetPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.1/32"),))

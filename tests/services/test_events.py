@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from moderation.config import DeliverySettings
 from moderation.extensions import db
 from moderation.services import events
 from moderation.services.callback_http import TargetPolicy
-from moderation.services.events import DeliverySettings, attempt_delivery, due_events
+from moderation.services.events import attempt_delivery, due_events
 from moderation.services.sites import require_site
 from moderation.tables import DeliveryAttempt, Event, utcnow
 from tests.services.test_decisions import ATTACK, score, submit
