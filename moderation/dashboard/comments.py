@@ -11,6 +11,7 @@ from moderation.dashboard.auth import requires
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
+from moderation.services import labels
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
 from moderation.tables import CommentStatus, utcnow
@@ -48,4 +49,6 @@ def comment(comment_id: int) -> str:
         "dashboard/comment.html",
         card=build_card(item, state.policies()),
         reasons=REJECT_REASONS,
+        label=labels.stored(item.comment.site_id, item.comment.external_id),
+        label_categories=labels.LABEL_CATEGORIES,
     )
