@@ -1,4 +1,4 @@
-"""``moderation feedback import|export``: a site's labelled examples as JSON lines."""
+"""``moderation feedback import|export|correct``: a site's labelled examples (JSON lines)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from moderation import configured
 from moderation.clock import utcnow
+from moderation.extensions import db
 from moderation.services import labels
 from moderation.services.sites import get_site
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 @click.group("feedback")
 def feedback_group() -> None:
-    """Import or export a site's labelled examples (its moderators' judgements)."""
+    """Import, export or correct a site's labelled examples (its moderators' judgements)."""
 
 
 def site_named(name: str) -> Site:
@@ -60,3 +61,32 @@ def export_command(site_name: str) -> None:
     site = site_named(site_name)
     for example in labels.examples(site.id):
         click.echo(labels.export_line(example))
+
+
+@feedback_group.command("correct")
+@click.argument("site_name", metavar="SITE")
+@click.argument("comment_id", metavar="COMMENT_ID")
+@click.option("--category", help="The one category that applies (e.g. spam).")
+@click.option("--not-violation", is_flag=True, help="The comment violates nothing.")
+@click.option("--actor", default="cli", show_default=True, help="Recorded as who corrected.")
+@with_appcontext
+def correct_command(
+    site_name: str, comment_id: str, category: str | None, not_violation: bool, actor: str
+) -> None:
+    """Correct the stored label of SITE's COMMENT_ID ("not an attack: spam").
+
+    Give exactly one of --category CATEGORY or --not-violation. Audited (label.corrected).
+    """
+    if (category is None) == (not not_violation):
+        raise click.UsageError("give exactly one of --category CATEGORY or --not-violation")
+    site = site_named(site_name)
+    try:
+        row = labels.correct(site.id, comment_id, category, actor=f"cli:{actor}", now=utcnow())
+    except labels.LabelError as exc:
+        raise click.ClickException(f"{site.name}: {exc}") from None
+    db.session.commit()
+    named = [c for c, v in sorted(row.labels.items()) if v]
+    click.echo(
+        f"{site.name}: comment {comment_id} labelled "
+        + (", ".join(named) if row.violation else "not a violation")
+    )

@@ -12,6 +12,7 @@ from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
+from moderation.services import labels
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
 from moderation.statuses import CommentStatus
@@ -49,4 +50,6 @@ def comment(comment_id: int) -> str:
         "dashboard/comment.html",
         card=build_card(item, configured.policies()),
         reasons=REJECT_REASONS,
+        label=labels.stored(item.comment.site_id, item.comment.external_id),
+        label_categories=labels.LABEL_CATEGORIES,
     )

@@ -5,7 +5,11 @@ JSON card.
 Design (figures in ``docs/site-models.md``): per category, a logistic regression over
 
 * the general model's log-odds for every category (the prior: a site model starts from what
-  the general model knows, and only has to learn where the site differs), and
+  the general model knows, and only has to learn where the site differs), each with hinge
+  terms ``max(0, log-odds - k)`` at fixed knots ``k`` (:data:`PRIOR_KNOTS`), scaled by
+  :data:`PRIOR_HINGE_SCALE` (so their weights are penalised more than the linear ones): a
+  piecewise-linear, regularised re-reading of the general scores, since a site's line may sit
+  anywhere on them, and
 * the site's own vocabulary: word 1-2-grams of the rule-normalised text, hashed into
   ``2**hash_bits`` buckets (CRC-32, stable across processes and machines), sublinear term
   frequency, L2-normalised.
@@ -48,7 +52,12 @@ from moderation.scoring.types import Category, Evidence, Match
 
 log = logging.getLogger(__name__)
 
-FORMAT = "site-model/1"
+FORMAT = "site-model/2"
+#: Formats this code reads: /1 has the plain log-odds prior only (no knots stored).
+READABLE_FORMATS = frozenset({"site-model/1", FORMAT})
+#: Knots of the prior's hinge terms (log-odds) and the hinge columns' scale (format /2).
+PRIOR_KNOTS: tuple[float, ...] = (-6.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0)
+PRIOR_HINGE_SCALE = 0.125
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 #: Log-odds of the prior are clipped to this magnitude (probabilities of exactly 0 or 1).
@@ -110,10 +119,21 @@ def hashed_rows(
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def prior_features(probs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The general model's probabilities as clipped log-odds."""
+def prior_features(
+    probs: npt.NDArray[np.float64],
+    knots: Sequence[float] = (),
+    scale: float = PRIOR_HINGE_SCALE,
+) -> npt.NDArray[np.float64]:
+    """The general model's probabilities as clipped log-odds, followed (when ``knots`` are
+    given) by ``scale * max(0, log-odds - k)`` for each knot ``k``, knot-major: columns
+    ``[logits, hinge(k0), hinge(k1), ...]``, each block one column per category."""
     p = np.clip(probs, 1e-6, 1 - 1e-6)
-    out: npt.NDArray[np.float64] = np.clip(np.log(p / (1 - p)), -PRIOR_CLIP, PRIOR_CLIP)
+    logits: npt.NDArray[np.float64] = np.clip(np.log(p / (1 - p)), -PRIOR_CLIP, PRIOR_CLIP)
+    if not len(knots):
+        return logits
+    out: npt.NDArray[np.float64] = np.hstack(
+        [logits, *(scale * np.maximum(logits - k, 0.0) for k in knots)]
+    )
     return out
 
 
@@ -124,8 +144,9 @@ def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class SiteWeights:
-    """The fitted arrays of a site model. Column layout: ``len(prior)`` prior columns (the
-    general model's categories in order), then ``2**hash_bits`` hashed columns."""
+    """The fitted arrays of a site model. Column layout: the prior columns (see
+    :func:`prior_features`: ``(1 + len(prior_knots)) * len(categories)``), then
+    ``2**hash_bits`` hashed columns."""
 
     site: str
     version: str
@@ -136,6 +157,16 @@ class SiteWeights:
     coef: npt.NDArray[np.float32]  # (n_prior + 2**hash_bits, n_categories)
     intercept: npt.NDArray[np.float64]  # (n_categories,)
     metadata: dict[str, Any]
+    prior_knots: tuple[float, ...] = ()
+    prior_scale: float = PRIOR_HINGE_SCALE
+
+    @property
+    def n_prior(self) -> int:
+        return (1 + len(self.prior_knots)) * len(self.categories)
+
+    def prior(self, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The prior columns for the general model's probabilities ``probs``."""
+        return prior_features(probs, self.prior_knots, self.prior_scale)
 
     def save(self, path: Path) -> None:
         """Write the ``.npz`` (plain arrays only)."""
@@ -153,6 +184,8 @@ class SiteWeights:
                 fitted=self.fitted,
                 coef=self.coef,
                 intercept=self.intercept,
+                prior_knots=np.array(self.prior_knots, dtype=np.float64),
+                prior_scale=np.array(self.prior_scale, dtype=np.float64),
                 metadata=np.frombuffer(meta, dtype=np.uint8),
             )
         os.replace(tmp, path)
@@ -162,8 +195,13 @@ class SiteWeights:
         """Raises :class:`ModelLoadError` naming the file and the problem."""
         try:
             with np.load(path, allow_pickle=False) as stored:
-                if str(stored["format"]) != FORMAT:
-                    raise ModelLoadError(f"{path}: not a {FORMAT} artefact")
+                found = str(stored["format"])
+                if found not in READABLE_FORMATS:
+                    raise ModelLoadError(
+                        f"{path}: format {found!r} is not one this version reads "
+                        f"({', '.join(sorted(READABLE_FORMATS))}): retrain the site"
+                    )
+                newer = found != "site-model/1"
                 weights = cls(
                     site=str(stored["site"]),
                     version=str(stored["version"]),
@@ -174,11 +212,13 @@ class SiteWeights:
                     coef=np.asarray(stored["coef"], dtype=np.float32),
                     intercept=np.asarray(stored["intercept"], dtype=np.float64),
                     metadata=json.loads(stored["metadata"].tobytes().decode("utf-8")),
+                    prior_knots=(tuple(float(k) for k in stored["prior_knots"]) if newer else ()),
+                    prior_scale=float(stored["prior_scale"]) if newer else PRIOR_HINGE_SCALE,
                 )
         except (OSError, ValueError, KeyError, EOFError) as exc:
             raise ModelLoadError(f"{path}: cannot read site model ({exc})") from exc
         n_cat = len(weights.categories)
-        if weights.coef.shape != (n_cat + (1 << weights.hash_bits), n_cat) or not (
+        if weights.coef.shape != (weights.n_prior + (1 << weights.hash_bits), n_cat) or not (
             weights.intercept.shape == weights.fitted.shape == (n_cat,)
         ):
             raise ModelLoadError(f"{path}: array shapes do not match")
@@ -200,7 +240,7 @@ class SiteModel:
         self.base = base
         self.weights = weights
         self.site = weights.site
-        self._n_prior = len(base.categories)
+        self._n_prior = weights.n_prior
 
     @property
     def version(self) -> str:
@@ -224,7 +264,7 @@ class SiteModel:
         if not len(texts):
             return base
         w = self.weights
-        logits = prior_features(base) @ w.coef[: self._n_prior].astype(np.float64) + w.intercept
+        logits = w.prior(base) @ w.coef[: self._n_prior].astype(np.float64) + w.intercept
         rows, cols, values = hashed_rows(texts, w.hash_bits)
         if len(rows):
             contrib = values[:, None] * w.coef[self._n_prior + cols].astype(np.float64)

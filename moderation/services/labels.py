@@ -127,42 +127,107 @@ def from_review(
     )
 
 
-def correct_category(comment: Comment, category: str, *, actor: str, now: datetime) -> SiteLabel:
-    """Correct the category of a rejected comment's label ("not an attack: spam")."""
-    if category not in LABEL_CATEGORIES:
-        raise LabelError(f"unknown category {category!r}; use one of {', '.join(LABEL_CATEGORIES)}")
-    if comment.decision != Outcome.REJECT.value:
-        raise LabelError("only a rejected comment's category can be corrected")
-    previous = db.session.execute(
-        sa.select(SiteLabel.labels).where(
-            SiteLabel.site_id == comment.site_id, SiteLabel.comment_ref == comment.external_id
+def stored(site_id: int, comment_ref: str) -> SiteLabel | None:
+    """The site's label of ``comment_ref``, if it has one."""
+    row: SiteLabel | None = db.session.execute(
+        sa.select(SiteLabel).where(
+            SiteLabel.site_id == site_id, SiteLabel.comment_ref == comment_ref
         )
     ).scalar_one_or_none()
+    return row
+
+
+def corrected_labels(category: str | None) -> tuple[bool, dict[str, int]]:
+    """What a correction means: ``category`` the one category that applies, ``None`` not a
+    violation. Raises :class:`LabelError` for an unknown category."""
+    if category is None:
+        return False, dict.fromkeys(LABEL_CATEGORIES, 0)
+    if category not in LABEL_CATEGORIES:
+        raise LabelError(f"unknown category {category!r}; use one of {', '.join(LABEL_CATEGORIES)}")
+    return True, {c: int(c == category) for c in LABEL_CATEGORIES}
+
+
+def _describe(violation: bool, labels: Mapping[str, int]) -> str:
+    named = sorted(c for c, v in labels.items() if v)
+    if not violation:
+        return "not a violation"
+    return ", ".join(named) if named else "violation (no category)"
+
+
+def correct(
+    site_id: int, comment_ref: str, category: str | None, *, actor: str, now: datetime
+) -> SiteLabel:
+    """Correct the stored label of ``comment_ref`` ("not an attack: spam"): ``category`` is
+    the one category that applies, ``None`` says it is not a violation. The label keeps its
+    source, text and decision time (a correction is not a newer judgement, so it does not move
+    into the gate's held-out labels); ``actor`` becomes who gave it. Audited as
+    ``label.corrected`` (from, to). Raises :class:`LabelError` for an unknown category or a
+    comment without a label."""
+    violation, new_labels = corrected_labels(category)
+    row = stored(site_id, comment_ref)
+    if row is None:
+        raise LabelError(f"no label for comment {comment_ref!r} on this site")
+    previous = _describe(bool(row.violation), dict(row.labels))
+    row.violation = violation
+    row.labels = new_labels
+    row.actor = actor
+    _audit_correction(site_id, comment_ref, previous, row, actor=actor, now=now)
+    return row
+
+
+def _audit_correction(
+    site_id: int, comment_ref: str, previous: str, row: SiteLabel, *, actor: str, now: datetime
+) -> None:
+    audit.record(
+        actor,
+        "label.corrected",
+        now=now,
+        site_id=site_id,
+        target_type="comment",
+        target_id=comment_ref,
+        details={"from": previous, "to": _describe(bool(row.violation), dict(row.labels))},
+    )
+
+
+def correct_category(
+    comment: Comment, category: str | None, *, actor: str, now: datetime
+) -> SiteLabel:
+    """Correct the label of ``comment`` (see :func:`correct`). A rejected comment without a
+    label (the policy rejected it, no moderator judged it) gets one from this judgement."""
+    violation, new_labels = corrected_labels(category)
+    if stored(comment.site_id, comment.external_id) is not None:
+        return correct(comment.site_id, comment.external_id, category, actor=actor, now=now)
+    if comment.decision != Outcome.REJECT.value:
+        raise LabelError("this comment has no label yet: approve or reject it to give it one")
     row = record(
         comment.site_id,
-        Example(
-            comment.external_id,
-            comment.text,
-            True,
-            {c: int(c == category) for c in LABEL_CATEGORIES},
-            now,
-        ),
+        Example(comment.external_id, comment.text, violation, new_labels, now),
         source=LabelSource.MODERATOR,
         actor=actor,
         now=now,
         comment_id=comment.id,
         author_id=comment.author_id,
     )
-    audit.record(
-        actor,
-        "label.corrected",
+    _audit_correction(
+        comment.site_id,
+        comment.external_id,
+        "no label (rejected by the policy)",
+        row,
+        actor=actor,
         now=now,
-        site_id=comment.site_id,
-        target_type="comment",
-        target_id=comment.external_id,
-        details={"from": previous, "to": category},
     )
     return row
+
+
+def correct_comment_label(
+    comment_id: int, category: str | None, *, actor: str, now: datetime
+) -> SiteLabel | None:
+    """:func:`correct_category` for the comment with row id ``comment_id``; ``None`` when
+    there is no such comment."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        return None
+    return correct_category(comment, category, actor=actor, now=now)
 
 
 def examples(site_id: int) -> list[Example]:

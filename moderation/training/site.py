@@ -19,6 +19,8 @@ import numpy.typing as npt
 from moderation.scoring.classifier import Classifier
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.site_model import (
+    PRIOR_HINGE_SCALE,
+    PRIOR_KNOTS,
     SiteModel,
     SiteWeights,
     hashed_rows,
@@ -89,7 +91,7 @@ def _design(prepared: Prepared, bits: int) -> Any:
     n = len(prepared.texts)
     rows, cols, values = hashed_rows(prepared.texts, bits)
     hashed = sparse.csr_matrix((values, (rows, cols)), shape=(n, 1 << bits))
-    prior = sparse.csr_matrix(prior_features(prepared.base))
+    prior = sparse.csr_matrix(prior_features(prepared.base, PRIOR_KNOTS, PRIOR_HINGE_SCALE))
     return sparse.hstack([prior, hashed], format="csr")
 
 
@@ -110,10 +112,11 @@ def fit(
     categories = base.categories
     y = targets(examples, prepared.base, categories)
     x = _design(prepared, hash_bits)
-    n_prior = len(categories)
-    coef = np.zeros((n_prior + (1 << hash_bits), n_prior), dtype=np.float32)
-    intercept = np.zeros(n_prior)
-    fitted = np.zeros(n_prior, dtype=bool)
+    n_cat = len(categories)
+    n_prior = (1 + len(PRIOR_KNOTS)) * n_cat
+    coef = np.zeros((n_prior + (1 << hash_bits), n_cat), dtype=np.float32)
+    intercept = np.zeros(n_cat)
+    fitted = np.zeros(n_cat, dtype=bool)
     positives = {}
     for j, category in enumerate(categories):
         pos = int(y[:, j].sum())
@@ -129,7 +132,9 @@ def fit(
         "labels": len(examples),
         "positives": positives,
         "seed": seed,
-        "design": "general log-odds prior + hashed word 1-2-grams, logistic regression",
+        "design": (
+            "general log-odds prior with hinge terms + hashed word 1-2-grams, logistic regression"
+        ),
         **(metadata or {}),
     }
     return SiteWeights(
@@ -142,6 +147,8 @@ def fit(
         coef=coef,
         intercept=intercept,
         metadata=meta,
+        prior_knots=PRIOR_KNOTS,
+        prior_scale=PRIOR_HINGE_SCALE,
     )
 
 

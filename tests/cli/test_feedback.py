@@ -1,4 +1,4 @@
-"""`moderation feedback import|export`: a site's past moderation history as labels."""
+"""`moderation feedback import|export|correct`: a site's past moderation history as labels."""
 
 from __future__ import annotations
 
@@ -113,3 +113,46 @@ def test_unknown_site_and_non_utf8_are_refused(app: Flask, tmp_path: Path) -> No
     code, out = invoke(app, "feedback", "import", "news", str(path))
     assert code != 0 and "not UTF-8" in out
     assert rows(app) == []
+
+
+@pytest.mark.usefixtures("site")
+def test_correct_changes_a_stored_label_and_is_audited(app: Flask, tmp_path: Path) -> None:
+    invoke(app, "feedback", "import", "news", write(tmp_path, [json.dumps(g) for g in GOOD]))
+    code, out = invoke(app, "feedback", "correct", "news", "2", "--category", "spam")
+    assert code == 0, out
+    assert "comment 2 labelled spam" in out
+    labelled = {r[0]: r for r in rows(app)}["2"]
+    assert labelled[2] is True and labelled[3]["spam"] == 1 and labelled[3]["attack"] == 0
+    code, out = invoke(app, "feedback", "correct", "news", "a3", "--not-violation")
+    assert code == 0 and "comment a3 labelled not a violation" in out
+    assert {r[0]: r for r in rows(app)}["a3"][2] is False
+    with app.app_context():
+        entries = db.session.execute(
+            sa.select(AuditEntry.actor, AuditEntry.details)
+            .where(AuditEntry.action == "label.corrected")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("cli:cli", {"from": "attack", "to": "spam"}),
+        ("cli:cli", {"from": "violation (no category)", "to": "not a violation"}),
+    ]
+
+
+@pytest.mark.usefixtures("site")
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["nowhere", "2", "--category", "spam"], "no site named 'nowhere'"),
+        (["news", "missing", "--category", "spam"], "no label for comment 'missing'"),
+        (["news", "2", "--category", "rude"], "unknown category 'rude'"),
+        (["news", "2"], "exactly one of --category"),
+        (["news", "2", "--category", "spam", "--not-violation"], "exactly one of --category"),
+    ],
+)
+def test_correct_refuses_bad_input_and_changes_nothing(
+    app: Flask, tmp_path: Path, args: list[str], problem: str
+) -> None:
+    invoke(app, "feedback", "import", "news", write(tmp_path, [json.dumps(GOOD[1])]))
+    code, out = invoke(app, "feedback", "correct", *args)
+    assert code != 0 and problem in out
+    assert rows(app)[0][3] == {"attack": 1, "profanity": 0}

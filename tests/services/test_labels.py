@@ -91,6 +91,68 @@ def test_the_category_can_be_corrected_and_is_audited(app: Flask) -> None:
     assert row[4] == "moderator:bob"
 
 
+@pytest.mark.usefixtures("site")
+def test_a_stored_label_is_corrected_keeping_its_source_and_time(app: Flask) -> None:
+    comment_id = held(app, "c1", ATTACK)
+    with app.app_context():
+        review.reject(
+            comment_id,
+            actor="moderator:ann",
+            policies=configured.policies(),
+            reason="attack",
+            now=T0,
+        )
+        site_id = db.session.get(Comment, comment_id).site_id  # type: ignore[union-attr]
+        later = T0 + timedelta(days=2)
+        labels.correct(site_id, "c1", None, actor="moderator:bob", now=later)
+        db.session.commit()
+        row = labels.stored(site_id, "c1")
+        assert row is not None and row.decided_at.replace(tzinfo=None) == T0.replace(tzinfo=None)
+        entry = db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == "label.corrected")
+        ).scalar_one()
+        assert entry.details == {"from": "attack", "to": "not a violation"}
+    (row_tuple,) = label_rows(app)
+    assert row_tuple[1] is False and not any(row_tuple[2].values())
+    assert row_tuple[3:] == ("moderator_decision", "moderator:bob")
+
+
+@pytest.mark.usefixtures("site")
+def test_a_correction_needs_a_known_category_and_a_label(app: Flask) -> None:
+    comment_id = held(app, "c1", ATTACK)
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        assert comment is not None
+        with pytest.raises(labels.LabelError, match="unknown category 'rude'"):
+            labels.correct(comment.site_id, "c1", "rude", actor="moderator:bob", now=T0)
+        with pytest.raises(labels.LabelError, match="no label for comment 'c1'"):
+            labels.correct(comment.site_id, "c1", "spam", actor="moderator:bob", now=T0)
+        with pytest.raises(labels.LabelError, match="approve or reject it"):
+            labels.correct_category(comment, "spam", actor="moderator:bob", now=T0)
+    assert label_rows(app) == []
+
+
+@pytest.mark.usefixtures("site")
+def test_naming_the_category_of_a_policy_reject_gives_it_a_label(app: Flask) -> None:
+    comment_id = held(app, "c1", ATTACK)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment_id)
+            .values(status="rejected", decision="reject")
+        )
+        comment = db.session.get(Comment, comment_id)
+        assert comment is not None
+        labels.correct_category(comment, "spam", actor="moderator:bob", now=T0)
+        db.session.commit()
+        entry = db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == "label.corrected")
+        ).scalar_one()
+        assert entry.details["to"] == "spam" and entry.details["from"].startswith("no label")
+    (row,) = label_rows(app)
+    assert row[1] is True and row[2]["spam"] == 1 and row[2]["attack"] == 0
+
+
 def test_an_appeal_outcome_replaces_the_label(
     app: Flask, client: FlaskClient, site: tuple[str, str]
 ) -> None:
