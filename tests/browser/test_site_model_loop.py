@@ -171,7 +171,9 @@ def test_a_dashboard_decision_trains_promotes_and_rolls_back(
     stack.app.extensions["celery"].send_task("moderation.retrain_sites")
     # The pointer file is written just before the audit entry commits: wait for both.
     assert wait_until(lambda: live_version(stack), timeout=60, what="a promotion") == "news-1"
-    assert wait_until(lambda: promoted_audited(stack), timeout=30, what="the promotion's audit entry")
+    assert wait_until(
+        lambda: promoted_audited(stack), timeout=30, what="the promotion's audit entry"
+    )
 
     page.goto(f"{stack.base_url}/dashboard/model")
     assert page.locator("#site-news .live-version").inner_text() == "news-1"
