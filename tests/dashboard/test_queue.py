@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import state
+from moderation import configured
 from moderation.dashboard.highlight import MAX_EVIDENCE_SPANS
 from moderation.extensions import db
 from moderation.scoring.types import Category
@@ -33,7 +33,7 @@ def card_ids(html: str) -> list[int]:
 def scored_evidence(app: Flask, text: str) -> list[dict[str, Any]]:
     """The classifier evidence the shipped pipeline gives for ``text``, stored as decisions do."""
     with app.app_context():
-        result = state.pipeline().score(text, explain_above={Category.ATTACK: 0.0})
+        result = configured.pipeline().score(text, explain_above={Category.ATTACK: 0.0})
     return [e.to_dict() for e in result.explanations]
 
 
