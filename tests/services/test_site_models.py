@@ -270,3 +270,13 @@ def test_policy_advise_prints_figures_and_writes_a_policy_simulate_reads(
     assert code != 0
     code, out = invoke(app, "policy", "advise", "--site", "nowhere")
     assert code != 0
+
+
+def test_the_blind_evaluation_set_is_not_a_shared_set() -> None:
+    """eval/blind/ holds a set measured once at the end of its issue: the gate's shared sets
+    (every eval/*.jsonl) must not score it before then."""
+    eval_dir = Path(__file__).resolve().parents[2] / "eval"
+    blind = sorted((eval_dir / "blind").glob("*.jsonl"))
+    assert blind, "eval/blind/ holds the blind set"
+    names = {found.name for found in site_models.shared_sets(eval_dir)}
+    assert names and not any(path.stem in names or path.name in names for path in blind)
