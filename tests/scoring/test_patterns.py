@@ -46,6 +46,8 @@ def found(rules: RuleFilter, patterns: PatternFilter, text: str) -> dict[str, st
         ("I'll break your jaw when I see you at the rally", "credible-threat", "threat"),
         ("i w1ll k1ll y0u t0n1ght", "credible-threat", "threat"),
         ("I know where he works and we're going to shoot him", "credible-threat", "threat"),
+        ("Tomorrow we will beat the crap out of him", "credible-threat", "threat"),
+        ("we'll turn up at her office with a machete", "credible-threat", "threat"),
         ("keep writing like this and see what happens", "conditional-consequence", "threat"),
         ("Say that again and you'll regret it.", "conditional-consequence", "threat"),
         ("you might just end up at the bottom of the canal", "foretold-harm", "threat"),
@@ -107,6 +109,11 @@ def test_patterns_catch(
         "I'll see you at the meeting tonight, bring the figures.",
         "The car ended up in a ditch on the bypass last night.",
         "Keep writing stories like this one, it is excellent work.",
+        "We'll show up at the council meeting with our placards.",
+        "I will beat you at chess on Saturday.",
+        "I'll shoot you an email tonight with the figures.",
+        "We will execute your order tomorrow.",
+        "I'll break your record at the game on Saturday.",
     ],
 )
 def test_clean_look_alikes_pass(rules: RuleFilter, patterns: PatternFilter, text: str) -> None:
