@@ -220,6 +220,19 @@ class Policy(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _immediate_reachable(self) -> Self:
+        """One scale: an immediate sanction's ``min_score`` must be reachable by a rule match
+        (the highest ``rule_scores`` value, a severe match), or it can never fire."""
+        top = max(self.rule_scores.values())
+        for category, rule in self.authors.immediate.items():
+            if rule.min_score > top:
+                raise ValueError(
+                    f"authors.immediate.{category}.min_score ({rule.min_score:g}) is above "
+                    f"every rule score (highest {top:g}): the sanction could never fire"
+                )
+        return self
+
     @functools.cached_property
     def version(self) -> str:
         """Content hash: two files that validate to the same policy share a version."""
