@@ -58,13 +58,16 @@ def run(file: Path, models_dir: Path | None, config_dir: Path | None) -> list[di
     return rows
 
 
-def report(rows: list[dict[str, object]], show_errors: bool) -> None:
+def report(rows: list[dict[str, object]], show_errors: bool, expect_held: frozenset[str]) -> None:
+    """Print recall and false positives; kinds in `expect_held` are clean text that should
+    reach a person (a language the policy does not support): their "rate" is the share held
+    or rejected, and they count neither as violations nor among the clean false positives."""
     caught = {"hold", "reject"}
     by_kind: dict[str, list[dict[str, object]]] = defaultdict(list)
     for r in rows:
         by_kind[str(r["kind"])].append(r)
     violations = [r for r in rows if r["label"] == "violation"]
-    clean = [r for r in rows if r["label"] == "clean"]
+    clean = [r for r in rows if r["label"] == "clean" and r["kind"] not in expect_held]
     recall = sum(r["decision"] in caught for r in violations) / max(1, len(violations))
     fpr = sum(r["decision"] in caught for r in clean) / max(1, len(clean))
     versions = rows[0].get("versions") if rows else {}
@@ -83,6 +86,8 @@ def report(rows: list[dict[str, object]], show_errors: bool) -> None:
         rate = (counts["hold"] + counts["reject"]) / len(items)
         label = str(items[0]["label"])
         name = "recall" if label == "violation" else "FPR"
+        if kind in expect_held:
+            label, name = "to-person", "held (expected)"
         print(
             f"{kind:<22} {label:<10} {len(items):>4} {counts['publish']:>8} {counts['hold']:>5} "
             f"{counts['reject']:>7} {rate:>6.3f} {name}"
@@ -90,7 +95,8 @@ def report(rows: list[dict[str, object]], show_errors: bool) -> None:
     if show_errors:
         print("\nmisses and false positives:")
         for r in rows:
-            wrong = (r["label"] == "violation") != (r["decision"] in caught)
+            should_catch = r["label"] == "violation" or r["kind"] in expect_held
+            wrong = should_catch != (r["decision"] in caught)
             if wrong:
                 scores = {k: round(float(v), 2) for k, v in dict(r["scores"]).items()}  # type: ignore[call-overload]
                 print(f"  [{r['kind']}] {r['decision']:<7} {scores} {r['text']}")
@@ -102,8 +108,16 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--config-dir", type=Path, default=None)
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--expect-held",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="a kind of clean text that should reach a person (e.g. other_language); repeatable",
+    )
     args = parser.parse_args()
-    report(run(args.file, args.models_dir, args.config_dir), args.show_errors)
+    rows = run(args.file, args.models_dir, args.config_dir)
+    report(rows, args.show_errors, frozenset(args.expect_held))
 
 
 if __name__ == "__main__":
