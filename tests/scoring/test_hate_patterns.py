@@ -135,6 +135,7 @@ def test_ordinary_word_insults_at_the_reader(
         "You, sir, are confusing Armenia with Artsakh.",
         "The plan is a joke.",
         "Kill the bill, save the park.",
+        "Kill the engine before refuelling, please.",
     ],
 )
 def test_heated_but_civil_is_left_alone(
