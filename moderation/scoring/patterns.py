@@ -24,7 +24,7 @@ from moderation.scoring.wordlists import RuleConfigError
 
 CRITICISM = "impersonal-criticism"
 #: Frames that report someone else's words, and words that condemn them: they lower the
-#: severity of a hate match (see :func:`lower_reported_hate`); never matches on their own.
+#: severity of a hate match (``PatternFilter._lower_reported_hate``); never matches alone.
 REPORTED = "reported-speech"
 CONDEMNATION = "condemnation"
 _FRAMES = frozenset({REPORTED, CONDEMNATION})
@@ -156,9 +156,7 @@ class PatternFilter:
                 for m in p.regex.finditer(sentence.group())
             ]
             for match in found:
-                if match in out or not (s_start <= match.start < s_end):
-                    continue
-                if match.category is not Category.HATE:
+                if match.category is not Category.HATE or not s_start <= match.start < s_end:
                     continue
                 frame = next(((a, b) for a, b in starts if a <= match.start), None)
                 if frame is None:
