@@ -23,6 +23,11 @@ from moderation.scoring.types import Category, Match, Severity
 from moderation.scoring.wordlists import RuleConfigError
 
 CRITICISM = "impersonal-criticism"
+#: Frames that report someone else's words, and words that condemn them: they lower the
+#: severity of a hate match (``PatternFilter._lower_reported_hate``); never matches alone.
+REPORTED = "reported-speech"
+CONDEMNATION = "condemnation"
+_FRAMES = frozenset({REPORTED, CONDEMNATION})
 SIGNAL = "spam-signal"
 SIGNALS = "spam-signals"  # two or more different spam signals (a link counts as one)
 _SECOND_PERSON = re.compile(r"\b(?:you|your|yours|you're|youre|yourself|u|ur|ya)\b")
@@ -54,7 +59,9 @@ class PatternFilter:
         self._harsh = harsh
         self.version = f"patterns-1.0+{fingerprint}"
         self._criticism = [p for p in self.patterns if p.name == CRITICISM]
-        self._acting = [p for p in self.patterns if p.name != CRITICISM]
+        self._reported = [p for p in self.patterns if p.name == REPORTED]
+        self._condemnation = [p for p in self.patterns if p.name == CONDEMNATION]
+        self._acting = [p for p in self.patterns if p.name != CRITICISM and p.name not in _FRAMES]
 
     @classmethod
     def from_config(cls, config_dir: Path) -> PatternFilter:
@@ -90,6 +97,7 @@ class PatternFilter:
             for m in pattern.regex.finditer(text):
                 start, end = normalized.original_span(m.start(), m.end())
                 found.append(Match(pattern.name, pattern.category, pattern.severity, start, end))
+        found = self._lower_reported_hate(normalized, found)
         signals = {text[m.start : m.end].lower() for m in found if m.term == SIGNAL}
         if any(m.term == "link" for m in word_matches):
             signals.add("<link>")
@@ -122,6 +130,45 @@ class PatternFilter:
                     found.append(Match(CRITICISM, pattern.category, pattern.severity, start, end))
         found.sort(key=lambda x: (x.start, x.end))
         return found
+
+    def _lower_reported_hate(self, normalized: Normalized, found: list[Match]) -> list[Match]:
+        """Hate matches the commenter reports rather than makes, lowered.
+
+        A hate match whose sentence has a ``reported-speech`` frame (``he said``, ``when
+        people say``, ``calling refugees``) starting before it is someone else's claim being
+        reported or quoted: ``strong``/``severe`` become ``moderate`` (a person reads it,
+        nothing is refused), and when the comment also has a ``condemnation`` ("which is
+        disgusting", "is antisemitic"), the match becomes ``mild`` (published, shown to
+        moderators). The frame itself is reported as a ``none`` match so the decision shows
+        why. First-person frames ("I say...") are excluded by the pattern.
+        """
+        if not self._reported or not any(m.category is Category.HATE for m in found):
+            return found
+        text = normalized.text
+        condemned = any(p.regex.search(text) for p in self._condemnation)
+        out: list[Match] = []
+        frames: list[Match] = []
+        for sentence in _SENTENCE.finditer(text):
+            s_start, s_end = normalized.original_span(sentence.start(), sentence.end())
+            starts = [
+                normalized.original_span(sentence.start() + m.start(), sentence.start() + m.end())
+                for p in self._reported
+                for m in p.regex.finditer(sentence.group())
+            ]
+            for match in found:
+                if match.category is not Category.HATE or not s_start <= match.start < s_end:
+                    continue
+                frame = next(((a, b) for a, b in starts if a <= match.start), None)
+                if frame is None:
+                    continue
+                ceiling = Severity.MILD if condemned else Severity.MODERATE
+                severity = ceiling if match.severity.rank > ceiling.rank else match.severity
+                out.append(Match(match.term, match.category, severity, match.start, match.end))
+                if frame not in [(f.start, f.end) for f in frames]:
+                    frames.append(Match(REPORTED, Category.HATE, Severity.NONE, *frame))
+        lowered = {(m.term, m.start, m.end) for m in out}
+        kept = [m for m in found if (m.term, m.start, m.end) not in lowered]
+        return [*kept, *out, *frames]
 
     def _insults_the_reader(self, normalized: Normalized, word_matches: Sequence[Match]) -> bool:
         """Some sentence addresses the reader and is harsh: it uses a harsh word, an
