@@ -101,7 +101,6 @@ Timestamp = Annotated[
 class CommentIn(_In):
     """A new comment, or an edit: a re-post of a stored (site, comment_id) with other text."""
 
-
     site: Annotated[str, StringConstraints(pattern=SITE_NAME_PATTERN)]
     comment_id: CommentId
     author: AuthorIn
