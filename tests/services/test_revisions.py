@@ -275,3 +275,45 @@ def test_revisions_go_with_their_author(app: Flask) -> None:
         db.session.execute(sa.delete(Author))
         db.session.commit()
     assert revision_rows(app, comment_id) == []
+
+
+THREAT = "I know where you live and I will kill you tonight."
+
+
+@pytest.mark.usefixtures("site")
+def test_a_heavier_rejected_edit_replaces_the_comments_strike(app: Flask) -> None:
+    """One active strike per comment: an edit into a threat weighs more than the insult's
+    strike, so it replaces it (and the threat's immediate block applies)."""
+    comment_id = submit(app, "c1", ATTACK, T0)
+    score(app, comment_id, T0)
+    edit(app, THREAT, T0 + timedelta(minutes=1))
+    score(app, comment_id, T0 + timedelta(minutes=2))
+    with app.app_context():
+        strikes = db.session.execute(sa.select(Strike).order_by(Strike.id)).scalars().all()
+        assert [(s.category, s.revoked_at is None) for s in strikes] == [
+            ("attack", False),
+            ("threat", True),
+        ]
+        assert db.session.execute(sa.select(Author.status)).scalar_one() == "blocked"
+
+
+@pytest.mark.usefixtures("site")
+def test_an_edit_ends_a_pending_appeal_and_records_visible_changes(app: Flask) -> None:
+    comment_id = submit(app, "c1", ATTACK, T0)
+    score(app, comment_id, T0)
+    with app.app_context():
+        stored = db.session.get(Comment, comment_id)
+        assert stored is not None
+        review.appeal(stored, message="it was a joke", now=T0)
+    edit(app, CLEAN, T0, article={"id": "a-1", "title": "Budget vote, updated"})
+    edited = comment_row(app, comment_id)
+    assert (edited.status, edited.appeal_state, edited.article_title) == (
+        "pending",
+        None,
+        "Budget vote, updated",
+    )
+    with app.app_context():
+        changes = db.session.execute(
+            sa.select(CommentRevision.changes).where(CommentRevision.revision == 2)
+        ).scalar_one()
+        assert changes == {"article_title": "Budget vote, updated"}
