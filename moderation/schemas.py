@@ -91,22 +91,27 @@ CommentId = Annotated[
 ]
 
 
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_as_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN}),
+]
+
+
 class CommentIn(_In):
+    """A new comment, or an edit: a re-post of a stored (site, comment_id) with other text."""
+
     site: Annotated[str, StringConstraints(pattern=SITE_NAME_PATTERN)]
     comment_id: CommentId
     author: AuthorIn
     article: ArticleIn
     # The length limit is configurable and answered with 413, so it is checked by the view.
     text: Annotated[str, StringConstraints(pattern=NO_NUL), AfterValidator(_storable)]
-    posted_at: (
-        Annotated[
-            datetime,
-            AfterValidator(_as_utc),
-            WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN}),
-        ]
-        | None
-    ) = None
+    posted_at: Timestamp | None = None
     parent_id: CommentId | None = None
+    # When the author edited the text (an edit's re-post). An edit not newer than the stored
+    # revision's time is refused as stale; without it the order of arrival decides.
+    edited_at: Timestamp | None = None
 
 
 class AppealIn(_In):
@@ -141,13 +146,16 @@ class ErrorOut(_Out):
 
 
 class AcceptedOut(_Out):
-    """202: stored, scoring queued."""
+    """202: stored (a new comment, or an edit as a new revision), scoring queued."""
 
     model_config = ConfigDict(title="Accepted")
 
     id: int
     status: Literal["pending"]
     status_url: Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
+    revision: int = Field(
+        description="The revision queued for scoring: 1 for a new comment, n > 1 for an edit"
+    )
 
 
 class CommentAuthorOut(_Out):
@@ -158,6 +166,20 @@ class CommentAuthorOut(_Out):
 class CommentAppealOut(_Out):
     state: Literal["pending", "upheld", "overturned"] | None
     appealed_at: str | None
+
+
+class RevisionOut(_Out):
+    """One text of an edited comment and what was decided about it (not the text itself)."""
+
+    model_config = ConfigDict(title="Revision")
+
+    revision: int
+    received_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+    edited_at: str | None
+    status: Literal["pending", "published", "held", "rejected"]
+    decision: Literal["publish", "hold", "reject"] | None
+    decided_by: str | None
+    decided_at: str | None
 
 
 class CommentOut(_Out):
@@ -182,6 +204,11 @@ class CommentOut(_Out):
     author: CommentAuthorOut
     appeal: CommentAppealOut
     status_url: str
+    revision: int = Field(description="The current revision: 1 as first posted, +1 per edit")
+    edited_at: str | None = Field(description="The site's time of the current revision's edit")
+    revisions: list[RevisionOut] = Field(
+        description="Every revision, oldest first, with its decision; empty if never edited"
+    )
 
 
 def field_errors(exc: PydanticValidationError) -> list[dict[str, str]]:

@@ -177,9 +177,57 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     # Bumped by every moderator action and appeal: a compare-and-set guard, so of two people
     # acting on what they both saw, one wins and the other is told (see services/review.py).
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Edits: the number of the revision whose text ``text`` is (1: as first posted) and the
+    # site's time of that edit, if it sent one. Earlier revisions are ``comment_revisions``.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
     author: Mapped[Author] = relationship()
+    revisions: Mapped[list[CommentRevision]] = relationship(
+        back_populates="comment",
+        order_by="CommentRevision.revision",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class CommentRevision(db.Model):  # type: ignore[name-defined,misc]
+    """One text of an edited comment and what was decided about it.
+
+    Written when a comment is first edited (revision 1: the text as first posted, with its
+    final decision) and at every later edit. The current revision's row mirrors the comment
+    (``Comment.revision``); the comment row stays authoritative for it. Unique per
+    (comment, revision), so two concurrent edits cannot both become revision n. Goes with its
+    comment (``ON DELETE CASCADE``), and so with its author.
+    """
+
+    __tablename__ = "comment_revisions"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text)
+    # Author-visible fields other than the text that this revision changed: name -> new value.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(
+        _enum(CommentStatus.ALL, "revision_status"), default=CommentStatus.PENDING
+    )
+    decision: Mapped[str | None] = mapped_column(
+        _enum(tuple(o.value for o in Outcome), "revision_decision")
+    )
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    scores: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
+    policy_version: Mapped[str | None] = mapped_column(sa.String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+
+    comment: Mapped[Comment] = relationship(back_populates="revisions")
 
 
 class Strike(db.Model):  # type: ignore[name-defined,misc]

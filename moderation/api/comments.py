@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request, url_for
@@ -15,13 +16,13 @@ from moderation.api.blueprint import bp
 from moderation.api.errors import APIError, check_identifiers
 from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
-from moderation.services import intake, review
+from moderation.services import intake, review, revisions
 from moderation.services.sites import SiteLike
 from moderation.statuses import CommentStatus
 from moderation.tasks import enqueue_scoring
 
 if TYPE_CHECKING:
-    from moderation.tables import Comment
+    from moderation.tables import Comment, CommentRevision
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,21 @@ def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
             "appealed_at": comment.appealed_at.isoformat() if comment.appealed_at else None,
         },
         "status_url": status_url(site, comment.external_id),
+        "revision": comment.revision,
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+        "revisions": [revision_body(r) for r in revisions.history(comment)],
+    }
+
+
+def revision_body(revision: CommentRevision) -> dict[str, Any]:
+    return {
+        "revision": revision.revision,
+        "received_at": revision.received_at.isoformat(),
+        "edited_at": revision.edited_at.isoformat() if revision.edited_at else None,
+        "status": revision.status,
+        "decision": revision.decision,
+        "decided_by": revision.decided_by,
+        "decided_at": revision.decided_at.isoformat() if revision.decided_at else None,
     }
 
 
@@ -73,7 +89,8 @@ def status_url(site: SiteLike, comment_id: str) -> str:
 
 @bp.post("/comments")
 def create_comment() -> tuple[Response, int]:
-    """Accept a posted comment: 202 pending, 201 refused at once, 200 already known."""
+    """Accept a posted comment: 202 pending, 201 refused at once, 200 already known; a
+    re-post with other text is an edit (202 with its revision, see :mod:`.revisions`)."""
     settings = configured.settings()
     body, data = read_json_object()
     if isinstance(data.get("site"), str):  # any other type is answered 401 by authenticate
@@ -92,9 +109,6 @@ def create_comment() -> tuple[Response, int]:
             f"text has {len(payload.text)} characters; the limit is {settings.max_text_chars}",
             fields=[{"field": "text", "problem": f"longer than {settings.max_text_chars}"}],
         )
-    known = intake.find_comment_id(site, payload.comment_id)
-    if known is not None:
-        return jsonify(comment_body(intake.load_comment(known), site)), 200
     policy = configured.policies().for_site(site.name)
 
     def admit() -> None:
@@ -109,20 +123,42 @@ def create_comment() -> tuple[Response, int]:
                 headers={"Retry-After": str(refusal.retry_after)},
             )
 
+    if intake.find_comment_id(site, payload.comment_id) is not None:
+        return repost(site, payload, admit)
     stored = intake.store_comment(
         site, payload, utcnow(), policy_version=policy.version, admit=admit
     )
-    if not stored.created:
-        return jsonify(comment_body(intake.load_comment(stored.id), site)), 200
+    if not stored.created:  # stored concurrently by another request: a repeat or an edit
+        return repost(site, payload, admit)
     if stored.status != CommentStatus.PENDING:
         return jsonify(comment_body(intake.load_comment(stored.id), site)), 201
-    enqueue_scoring(stored.id)
-    accepted = {
-        "id": stored.id,
-        "status": stored.status,
+    return accepted(site, payload, stored.id, revision=1)
+
+
+def repost(site: SiteLike, payload: CommentIn, admit: Callable[[], None]) -> tuple[Response, int]:
+    """A stored (site, comment_id) again: 200 with the record for the same text, else an
+    edit (202 with the new revision) or a 4xx naming why it cannot be one."""
+    try:
+        edit = revisions.edit_comment(site, payload, utcnow(), admit=admit)
+    except revisions.EditError as exc:
+        fields = [{"field": exc.field, "problem": str(exc)}] if exc.field else None
+        raise APIError(exc.status, exc.code, str(exc), fields=fields) from None
+    if not edit.edited:
+        return jsonify(comment_body(intake.load_comment(edit.id), site)), 200
+    return accepted(site, payload, edit.id, revision=edit.revision)
+
+
+def accepted(
+    site: SiteLike, payload: CommentIn, comment_id: int, *, revision: int
+) -> tuple[Response, int]:
+    enqueue_scoring(comment_id)
+    body = {
+        "id": comment_id,
+        "status": CommentStatus.PENDING,
         "status_url": status_url(site, payload.comment_id),
+        "revision": revision,
     }
-    return jsonify(accepted), 202
+    return jsonify(body), 202
 
 
 @bp.get("/comments/<site>/<comment_id>")

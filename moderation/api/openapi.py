@@ -61,6 +61,19 @@ DESCRIPTION = (
     "still accepting it: v1, sha256=<hex HMAC-SHA256(secret, "
     "'<timestamp>.<raw body>')>."
 )
+EDITS = (
+    "Edits: re-post the same (site, comment_id) with the new text (and, ideally, edited_at). "
+    "Different text from the stored comment's current text is an edit: it is stored as the "
+    "next revision (the original is revision 1), becomes the comment's text, and is scored "
+    "and decided again like a new comment (202 with its revision number; an earlier "
+    "decision, also a moderator's, does not carry over to the new text). The site hears the "
+    "outcome through a comment.decided event whose comment.revision names the revision. "
+    "The same text again is a duplicate (200, nothing stored). author.id, article.id and "
+    "parent_id cannot change (409). With edited_at, an edit not newer than the stored "
+    "revision (its edited_at, else posted_at) is refused as stale (409 stale_edit), so an "
+    "older edit delivered late never replaces a newer one; without it the order of arrival "
+    "decides. GET returns the current revision and every revision's decision."
+)
 _SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
 
 
@@ -130,14 +143,26 @@ def openapi_model() -> OpenAPI:
             "/comments": PathItem(
                 post=Operation(
                     operationId="createComment",
-                    summary="Submit a posted comment for moderation",
+                    summary="Submit a posted comment, or an edit of one, for moderation",
+                    description=EDITS,
                     security=_SIGNED,
                     requestBody=RequestBody(required=True, content=_json("CommentIn")),
                     responses={
-                        "202": _answer("Stored; scoring is queued", "Accepted"),
+                        "202": _answer(
+                            "Stored (a new comment, or an edit as a new revision); scoring "
+                            "is queued",
+                            "Accepted",
+                        ),
                         "201": _record("Stored and refused at once (blocked/suspended author)"),
-                        "200": _record("Already received: the stored record"),
+                        "200": _record(
+                            "Already received with this text: the stored record, unchanged"
+                        ),
                         "400": _error("Not JSON, or fields missing or ill-typed"),
+                        "409": _error(
+                            "An edit that cannot apply: another author (author_mismatch), "
+                            "another article or parent (article_mismatch, parent_mismatch), "
+                            "an edited_at not after the stored revision's (stale_edit)"
+                        ),
                         "413": _error("Body or text too long"),
                         "415": _error("Not application/json"),
                         "429": _error("Rate limited; see Retry-After"),

@@ -12,7 +12,7 @@ from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.common import card_page, parse
 from moderation.dashboard.forms import SearchQuery
-from moderation.services import labels
+from moderation.services import labels, revisions
 from moderation.services import queue as queue_service
 from moderation.services.review import REJECT_REASONS
 from moderation.statuses import CommentStatus
@@ -52,4 +52,5 @@ def comment(comment_id: int) -> str:
         reasons=REJECT_REASONS,
         label=labels.stored(item.comment.site_id, item.comment.external_id),
         label_categories=labels.LABEL_CATEGORIES,
+        revisions=revisions.history(item.comment),
     )

@@ -29,7 +29,7 @@ from moderation.api.errors import (
 )
 from moderation.integrations import coral_protocol
 from moderation.schemas import field_errors
-from moderation.services import coral
+from moderation.services import coral, revisions
 
 bp = Blueprint("coral", __name__, url_prefix="/integrations/coral")
 register_error_handlers(bp)
@@ -71,6 +71,8 @@ def moderate(site: str) -> Response | tuple[Response, int]:
         raise APIError(
             400, "invalid_fields", "Coral's ids do not fit", fields=field_errors(exc)
         ) from None
+    except revisions.EditError as exc:
+        raise APIError(exc.status, exc.code, str(exc)) from None
     approve = request.args.get("approve", "").lower() in ("1", "true", "yes")
     answer = coral_protocol.answer(comment.status, comment.reasons or [], approve_published=approve)
     if answer is None:

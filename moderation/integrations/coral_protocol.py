@@ -33,6 +33,8 @@ from pydantic import BaseModel, ConfigDict
 from moderation.statuses import CommentStatus
 
 SIGNATURE_HEADER = "X-Coral-Signature"
+#: Prefix of the comment ids this integration stores (see :func:`comment_key`).
+CORAL_ID_PREFIX = "coral-"
 FLAG_TOXIC = {"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}
 FLAG_SPAM = {"actionType": "FLAG", "reason": "COMMENT_DETECTED_SPAM"}
 
@@ -104,8 +106,10 @@ def comment_key(request: ExternalModerationRequest) -> str:
     digest of what identifies the submission: tenant, site, story, author, parent, action
     and text. A replay, or Coral retrying the same submission, maps to the same stored
     comment; the same author posting the same text twice under the same parent does too
-    (Coral's own repeat-post phase normally refuses that first). An ``EDIT`` is stored as a
-    comment of its own: Coral does not say which comment was edited.
+    (Coral's own repeat-post phase normally refuses that first). Coral does not say which
+    comment an ``EDIT`` edits: :mod:`moderation.services.coral` applies it to the comment it
+    finds for it as a new revision, and only an edit whose comment is not found is stored
+    under this key, as a comment of its own.
     """
     parts = [
         request.tenantID,
@@ -118,7 +122,7 @@ def comment_key(request: ExternalModerationRequest) -> str:
     ]
     canonical = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"coral-{digest[:40]}"
+    return f"{CORAL_ID_PREFIX}{digest[:40]}"
 
 
 def _flags(reasons: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:

@@ -14,11 +14,12 @@ from sqlalchemy import orm
 
 from moderation import metrics
 from moderation.extensions import db
-from moderation.policy.decide import Decision, Outcome, decide
+from moderation.policy.decide import Decision, Outcome, StrikeSpec, decide
 from moderation.policy.loader import PolicySet
 from moderation.scoring.pipeline import Pipeline
 from moderation.services.authors import author_context, count_outcome, strike_and_step
 from moderation.services.decision_record import POLICY_ACTOR, record_decision
+from moderation.services.revisions import mirror_current
 from moderation.tables import Author, Comment, CommentStatus, utcnow
 
 #: Keys of a decision's ``versions`` written while a site runs a shadow model
@@ -74,6 +75,8 @@ def score_comment(
     policy = policies.for_site(comment.site.name)
     hold_floor = {c: t.hold for c, t in policy.categories.items()}
     result = pipeline.score(comment.text, explain_above=hold_floor, site=comment.site.name)
+    if not _claim_revision(comment):
+        return ScoreOutcome.ALREADY_DECIDED  # edited while scored: the edit's task decides
     if now is None:
         now = (clock or utcnow)()
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
@@ -103,13 +106,14 @@ def score_comment(
     comment.model_scores = {str(c): round(v, 6) for c, v in result.scores.items()}
     comment.matches = [m.to_dict() for m in result.matches]
     comment.explanations = [e.to_dict() for e in result.explanations]
-    comment.score_attempts = Comment.score_attempts + 1
     count_outcome(author, None, comment.status)
+    mirror_current(comment)
     record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order
-    if decision.strike is not None:
+    strike = _one_strike_per_comment(author, comment, decision.strike, now)
+    if strike is not None:
         strike_and_step(
             author,
-            decision.strike,
+            strike,
             rules=policy.authors,
             comment=comment,
             actor=POLICY_ACTOR,
@@ -127,6 +131,45 @@ def score_comment(
         extra={"comment_id": comment_id, "decision": str(decision.outcome)},
     )
     return ScoreOutcome.DECIDED
+
+
+def _claim_revision(comment: Comment) -> bool:
+    """Count this scoring attempt, if ``comment`` is still pending at the revision that was
+    scored. The write is the transaction's first, so where rows cannot be locked (SQLite) it
+    takes the write lock: an edit committed meanwhile makes it miss (False), and an edit
+    arriving later waits for this decision and then replaces it."""
+    claimed = db.session.execute(
+        sa.update(Comment)
+        .where(
+            Comment.id == comment.id,
+            Comment.revision == comment.revision,
+            Comment.status == CommentStatus.PENDING,
+        )
+        .values(score_attempts=Comment.score_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return False
+    return True
+
+
+def _one_strike_per_comment(
+    author: Author, comment: Comment, strike: StrikeSpec | None, now: datetime
+) -> StrikeSpec | None:
+    """The strike to add for ``comment``'s rejection: one active strike per comment, so a
+    rejected edit of a comment that already earned one does not count twice. A heavier
+    strike (e.g. an edit into a threat) replaces the lighter one, which is revoked; else the
+    edit adds none."""
+    if strike is None:
+        return None
+    earlier = [s for s in author.strikes if s.comment_id == comment.id and s.active(now)]
+    if any(s.weight >= strike.weight for s in earlier):
+        return None
+    for superseded in earlier:
+        superseded.revoked_at = now
+        superseded.revoked_by = POLICY_ACTOR
+    return strike
 
 
 #: Reason code of a comment held because scoring it ran past the task's time limit.
@@ -175,6 +218,7 @@ def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     comment.decided_by = POLICY_ACTOR
     comment.score_attempts = Comment.score_attempts + 1
     count_outcome(author, None, CommentStatus.HELD)
+    mirror_current(comment)
     record_decision(comment, POLICY_ACTOR, now)
     db.session.commit()
     metrics.DECISIONS.labels(Outcome.HOLD.value, "policy").inc()

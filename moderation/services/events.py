@@ -83,6 +83,7 @@ def recent_events(
 def comment_summary(comment: Comment) -> dict[str, Any]:
     return {
         "id": comment.external_id,
+        "revision": comment.revision,
         "article_id": comment.article_id,
         "status": comment.status,
         "decision": comment.decision,

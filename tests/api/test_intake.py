@@ -71,7 +71,7 @@ def test_repeat_returns_the_stored_record_and_is_not_scored_twice(
     first = post(client, site[1], comment_payload())
     assert first.status_code == 202
     before = snapshot(app)
-    again = post(client, site[1], comment_payload(text="edited text, same id"))
+    again = post(client, site[1], comment_payload())  # other text is an edit: test_edits.py
     assert again.status_code == 200
     assert again.json["id"] == first.json["id"]
     assert again.json["status"] == "pending"

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from moderation.extensions import db
-from moderation.tables import Author, Comment, Strike
+from moderation.tables import Author, Comment, CommentRevision, Strike
 from tests.integrations.support import (
     CLEAN,
     LINKS,
@@ -121,14 +121,39 @@ def test_a_replay_is_idempotent(app: Flask, client: FlaskClient, coral_site: str
     assert comment.score_attempts == 1
 
 
-def test_an_edit_and_a_reply_are_comments_of_their_own(
+def test_an_edit_is_a_new_revision_of_the_comment_it_edits_and_decided_now(
+    app: Flask, client: FlaskClient, coral_site: str
+) -> None:
+    assert send(client, coral_site, coral_request(CLEAN)).status_code == 204
+    edit = coral_request(PROFANE, action="EDIT")
+    response = send(client, coral_site, edit)
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "REJECTED", "actions": [TOXIC]}
+    (comment,) = stored(app)
+    assert (comment.revision, comment.text, comment.status) == (2, PROFANE, "rejected")
+    with app.app_context():
+        history = db.session.execute(
+            sa.select(CommentRevision.revision, CommentRevision.decision).order_by(
+                CommentRevision.revision
+            )
+        ).all()
+        assert [tuple(r) for r in history] == [(1, "publish"), (2, "reject")]
+    before = snapshot(app)
+    again = send(client, coral_site, edit)  # Coral retrying the same edit
+    assert again.get_json() == response.get_json()
+    assert snapshot(app) == before
+
+
+def test_an_edit_without_its_comment_and_a_reply_are_comments_of_their_own(
     app: Flask, client: FlaskClient, coral_site: str
 ) -> None:
     send(client, coral_site, coral_request(CLEAN))
-    send(client, coral_site, coral_request(CLEAN, action="EDIT"))
+    other_story = {"id": "another-story", "url": "https://news.example/posts/other/"}
+    send(client, coral_site, coral_request(CLEAN, action="EDIT", story=other_story))
     send(client, coral_site, coral_request(CLEAN, comment={"body": CLEAN, "parentID": "c-9"}))
     comments = stored(app)
     assert len(comments) == 3
+    assert [c.revision for c in comments] == [1, 1, 1]
     assert comments[2].parent_id == "c-9"
 
 
