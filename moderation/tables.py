@@ -177,6 +177,10 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     # Bumped by every moderator action and appeal: a compare-and-set guard, so of two people
     # acting on what they both saw, one wins and the other is told (see services/review.py).
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The detected language (ISO 639-1; "und" without letters) and the detector's confidence,
+    # set when the comment is scored (moderation/scoring/language.py); NULL before that.
+    language: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    language_confidence: Mapped[float | None]
 
     site: Mapped[Site] = relationship()
     author: Mapped[Author] = relationship()
