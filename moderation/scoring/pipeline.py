@@ -13,6 +13,7 @@ from pathlib import Path
 
 from moderation.scoring.classifier import Classifier, default_model_path
 from moderation.scoring.language import detect_language
+from moderation.scoring.language import warm_up as load_language_model
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.rules.languages import LanguageLists
@@ -133,11 +134,13 @@ _cache: dict[tuple[Path, Path, Path | None], Pipeline] = {}
 def build_pipeline(
     config_dir: Path, models_dir: Path, site_models_dir: Path | None = None
 ) -> Pipeline:
-    """Compile the rules and load the newest model in ``models_dir`` (rules only if none);
+    """Compile the rules (every language's), load the language detector's model and the
+    newest classifier in ``models_dir`` (rules only if none);
     sites' promoted models are read from ``site_models_dir`` when they are first scored."""
     rules = RuleFilter.from_config(config_dir)
     patterns = PatternFilter.from_config(config_dir)
     languages = LanguageLists.from_config(config_dir)
+    load_language_model()  # py3langid's model (about 3 s to read): here, not on a comment
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
