@@ -126,3 +126,19 @@ def test_a_word_list_reject_stays_a_reject() -> None:
     assert decision.outcome is Outcome.REJECT
     assert decision.strike is not None and decision.strike.category is Category.ATTACK
     assert [r.code for r in decision.reasons] == ["category_score", LANGUAGE_UNSUPPORTED]
+
+
+def test_a_backtest_replays_the_recorded_language() -> None:
+    """`moderation policy simulate` judges the stored language with the candidate's key."""
+    from moderation.policy.backtest import Record, simulate
+
+    records = [
+        Record("c1", "ann", NOW, dict.fromkeys(Category, 0.0), (), RUSSIAN),
+        Record("c2", "bob", NOW, dict.fromkeys(Category, 0.0), (), ENGLISH),
+    ]
+    current = _policy({"supported": ["en"], "unsupported": "hold"})
+    candidate = _policy({"supported": ["en", "ru"]})
+    report = simulate(records, current, candidate)
+    assert [(f.comment, str(f.current), str(f.candidate)) for f in report.flips] == [
+        ("c1", "hold", "publish")
+    ]
