@@ -190,9 +190,9 @@ def _wordset(words: str) -> frozenset[str]:
 _TRANSLIT: dict[str, frozenset[str]] = {
     "ru": _wordset(
         """
-        ty tebya tebe toboy menya mne vy vas vam oni eto etot eta chto shto kak nash nasha
-        nashe nashi vash vasha tvoi tvoy tvoya tvoyu svoi svoy moy moya moi ego yeyo
-        net nu vot tak tut zdes gde kogda pochemu potomu ochen khorosho horosho plokho ploho
+        ty tebya tebe toboy menya mne vy vas vam oni eto etot chto shto kak nash nasha
+        nashe nashi vash vasha tvoi tvoy tvoya tvoyu svoi svoy moy moya moi yeyo
+        vot tak zdes gde kogda pochemu potomu ochen khorosho horosho plokho ploho
         nado mozhno nelzya budet budesh byl byla bylo byli yest esli chtoby tolko uzhe eshche
         eshe vse vsyo vsem vsegda nikogda nichego nikto kto ili ponyal znaesh znayu dumayu
         govoryu skazal khochu hochu mozhet mogu sovsem voobshche voobshe davai davay privet
@@ -205,17 +205,17 @@ _TRANSLIT: dict[str, frozenset[str]] = {
     ),
     "hy": _wordset(
         """
-        inch inchi inchu inchpes inchqan vor vori voronq ches chem chi chen chka chkar
-        aper axper akhper ape aveli shat lav vat hayer jan dzez dzer indz inc kez qez mez
+        inch inchi inchu inchpes inchqan vor vori voronq ches chem chen chka chkar
+        aper axper akhper aveli shat lav hayer dzez dzer indz kez qez mez
         menq duq nra ayo voch hima heto ete bayc baits ushadir karas karam piti petq petk
         uzum uzes kuzes gites gitem asum anum anes gnum gnacir galis tesnum tesar mernem
         qo qu txa txek txeq axchik aghchik lracu lrru
-        anasun esh txmar tkhmar ishu qaq kaq kyart klir boz bozi tsits shan
+        anasun esh txmar tkhmar ishu qaq kaq kyart klir boz bozi tsits
         """
     ),
     "az": _wordset(
         """
-        sen men biz siz onlar niye nece neye var yox yoxdu yoxdur deyil deyilsen
+        sen biz siz onlar niye nece neye var yox yoxdu yoxdur deyil deyilsen
         axmaq axmaqsan axmagsan qardash qardas salam sagol sagolun cox yaxsi yaxshi
         getdi gedir gedirsen olar olsun edir eliyir gorum bilirsen bilmirem istemirem
         dedi deyir gozel heyvan eshshek esshek donuz qehbe gijdillax peyser kopek oglu
@@ -224,6 +224,9 @@ _TRANSLIT: dict[str, frozenset[str]] = {
         """
     ),
 }
+
+# Links, addresses, handles and hashtags: not words of any language ("www.fast-money.net").
+_NOT_WORDS = re.compile(r"\S*(?:://|www\.|@)\S*|#\w+|\S*\w\.[^\W\d_]{2,}\S*")
 
 # English function words: their share of a Latin text is what keeps it English.
 _ENGLISH = _wordset(
@@ -258,6 +261,7 @@ def _words(text: str) -> list[tuple[str, bool]]:
     A capitalised word inside a sentence is taken for a name and never counts as a
     transliterated word ("Nash equilibrium", "Ara said"); at the start of a sentence it does.
     """
+    text = _NOT_WORDS.sub(" ", text)
     out = []
     for match in _WORD.finditer(text):
         word = match.group()
@@ -337,6 +341,7 @@ def _cyrillic(text: str, letters: int) -> Language:
 def _latin(text: str) -> Language:
     if "ə" in text.lower():
         return Language("az", 0.95, "Latn", "script")
+    text = _NOT_WORDS.sub(" ", text)  # links and handles say nothing of the language
     words = _words(text)
     translit = _transliterated(words)
     if translit is not None:

@@ -35,6 +35,12 @@ ENGLISH = [
     "Kocharyan, Sargsyan and Ter-Petrosyan all failed Artsakh",
     "Putin, Lavrov and Peskov said nothing",
     "The Lachin corridor must reopen now!",
+    # links are not words: ".net" is not Russian "net"
+    "Earn money online FAST!!! www.fast-money-online.net www.fast-money-online.net/signup",
+    "visit http://kak.ru/vot and vy.net @nash #tak",
+    # English words that are also common words typed in Latin elsewhere
+    "The men had a net gain, his ego and a vat of jam in Jan",
+    "Move it an inch, then another inch",
     # an English spelling trick with Cyrillic look-alikes is not Russian
     "уоu аrе а сlоwn",
 ]
