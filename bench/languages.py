@@ -1,6 +1,6 @@
 """How often English comments are called foreign, and how fast detection is.
 
-    python bench/languages.py [--show N] FILE...
+    python bench/languages.py [--show N] [--max-words N] FILE...
 
 Each FILE is a training corpus file read in place (never copied): a Kaggle insults CSV
 (``Comment`` column), an OLID ``.tsv`` (``tweet``, masks stripped), a toxic_spans
@@ -59,6 +59,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--show", type=int, default=5, help="examples shown per file")
+    parser.add_argument(
+        "--max-words", type=int, default=0, help="only texts of at most this many words (0: all)"
+    )
     args = parser.parse_args()
     warm_up()
     total = flagged_total = 0
@@ -68,6 +71,8 @@ def main() -> int:
         examples: list[str] = []
         count = 0
         for text in texts(path):
+            if args.max_words and len(text.split()) > args.max_words:
+                continue
             start = time.perf_counter()
             found = detect_language(text)
             elapsed += time.perf_counter() - start
