@@ -144,6 +144,23 @@ def main() -> None:
         pairs = [analyze(t) for t in batch]
         return clf.predict_batch([n for _, n in pairs], [f for f, _ in pairs])  # type: ignore[misc]
 
+    from moderation.scoring.language import detect_language, warm_up
+    from moderation.scoring.rules.languages import LanguageLists
+
+    warm_up()
+    lang_lists = LanguageLists.from_config(args.config_dir)
+
+    def with_language(text: str) -> object:
+        """What the pipeline adds per comment: detect its language, read its own list."""
+        found = detect_language(text)
+        lang_lists.find(text, found.code)
+        return ours_one(text)
+
+    def with_language_batch(batch: Sequence[str]) -> object:
+        for text in batch:
+            lang_lists.find(text, detect_language(text).code)
+        return ours_batch(batch)
+
     def model_batch(batch: Sequence[str]) -> object:
         return clf.predict_proba([normalize(t).text for t in batch])
 
@@ -165,6 +182,10 @@ def main() -> None:
     results["ours (rules + classifier)"] = (
         single_ms(ours_one, texts),
         batched_per_s(ours_batch, texts),
+    )
+    results["ours + languages"] = (
+        single_ms(with_language, texts),
+        batched_per_s(with_language_batch, texts),
     )
     site_model = bench_site_model(clf, rules if "rules" in locals() else None)
     if site_model is not None:

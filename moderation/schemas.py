@@ -182,6 +182,16 @@ class RevisionOut(_Out):
     decided_at: str | None
 
 
+class LanguageOut(_Out):
+    """The comment's detected language: ISO 639-1 ``code`` ("und" for text without letters)
+    and the detector's ``confidence`` in [0, 1]."""
+
+    model_config = ConfigDict(title="Language")
+
+    code: str
+    confidence: float | None
+
+
 class CommentOut(_Out):
     """A stored comment: status, decision, reasons, scores and spans."""
 
@@ -198,6 +208,7 @@ class CommentOut(_Out):
     explanations: list[dict[str, Any]]
     versions: dict[str, Any]
     policy_version: str | None
+    language: LanguageOut | None = None
     received_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
     decided_at: str | None
     decided_by: str | None

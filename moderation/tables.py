@@ -181,6 +181,10 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     # site's time of that edit, if it sent one. Earlier revisions are ``comment_revisions``.
     revision: Mapped[int] = mapped_column(default=1, server_default="1")
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The detected language (ISO 639-1; "und" without letters) and the detector's confidence,
+    # set when the comment is scored (moderation/scoring/language.py); NULL before that.
+    language: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    language_confidence: Mapped[float | None]
 
     site: Mapped[Site] = relationship()
     author: Mapped[Author] = relationship()

@@ -41,6 +41,9 @@ def start(config_dir: Path, tmp_path: Path) -> None:
         ("sites/gazette.yaml", "spam: {max_links: many}\n", "spam.max_links"),
         ("wordlists/terms.yaml", None, "terms.yaml"),
         ("wordlists/terms.yaml", "- not a mapping\n", "terms.yaml"),
+        ("sites/gazette.yaml", "languages: {unsupported: maybe}\n", "languages.unsupported"),
+        ("sites/gazette.yaml", "languages: {supported: [english]}\n", "languages.supported"),
+        ("wordlists/lang/ru.yaml", "language: ru\ngroups: []\n", "ru.yaml: source: missing"),
     ],
 )
 def test_bad_config_stops_start_up(

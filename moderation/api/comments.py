@@ -56,6 +56,7 @@ def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
         "explanations": comment.explanations or [],
         "versions": comment.versions or {},
         "policy_version": comment.policy_version,
+        "language": language_of(comment),
         "received_at": comment.received_at.isoformat(),
         "decided_at": comment.decided_at.isoformat() if comment.decided_at else None,
         "decided_by": comment.decided_by,
@@ -81,6 +82,13 @@ def revision_body(revision: CommentRevision) -> dict[str, Any]:
         "decided_by": revision.decided_by,
         "decided_at": revision.decided_at.isoformat() if revision.decided_at else None,
     }
+
+
+def language_of(comment: Comment) -> dict[str, Any] | None:
+    """The detected language as ``{"code", "confidence"}``; None until the comment is scored."""
+    if comment.language is None:
+        return None
+    return {"code": comment.language, "confidence": comment.language_confidence}
 
 
 def status_url(site: SiteLike, comment_id: str) -> str:

@@ -168,12 +168,13 @@ def file_records(
     records = []
     seeds: dict[str, AuthorSeed] = {}
     for number, line in rows:
+        language = None
         if line.scores is not None:
             scores = scores_from_json(line.scores)
             matches = tuple(match_from_json(m.model_dump()) for m in line.matches)
         else:
             result = next(scored)
-            scores, matches = dict(result.scores), result.matches
+            scores, matches, language = dict(result.scores), result.matches, result.language
         author = line.author if line.author is not None else f"line-{number}"
         when = line.received_at or start
         records.append(
@@ -183,6 +184,7 @@ def file_records(
                 received_at=when,
                 scores=scores,
                 matches=matches,
+                language=language,
             )
         )
         history = line.author_history

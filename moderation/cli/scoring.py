@@ -70,6 +70,7 @@ def score_lines(
                 "matches": [m.to_dict() for m in result.matches],
                 "explanations": [e.to_dict() for e in result.explanations],
                 "reasons": [r.to_dict() for r in decision.reasons],
+                "language": result.language.to_dict() if result.language else None,
                 "versions": {**result.versions, "policy": decision.policy_version},
             }
         batch.clear()

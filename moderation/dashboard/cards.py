@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from moderation.dashboard.highlight import Span, collect_spans, render
 from moderation.policy.loader import PolicySet
+from moderation.scoring.language import language_name
 from moderation.scoring.types import CATEGORIES
 from moderation.services import queue
 from moderation.services.queue import QueueItem
@@ -60,6 +61,12 @@ class Card:
     default_reason: str = "other"  # the reject reason preselected on the card
 
     @property
+    def language(self) -> str | None:
+        """ "Russian (ru)" when the comment was detected in a language; None before scoring."""
+        code = self.comment.language
+        return f"{language_name(code)} ({code})" if code else None
+
+    @property
     def held(self) -> bool:
         return self.comment.status == CommentStatus.HELD
 
@@ -100,6 +107,7 @@ _STANDING = {
     "author_suspended": "author is suspended",
     "author_watched": "author is watched: every comment is held",
     "scoring_time_limit": "scoring took too long: held unscored for a moderator",
+    "language_unsupported": "language not supported",
 }
 
 
@@ -145,6 +153,8 @@ def describe_reason(reason: Mapping[str, Any]) -> str:
         if notes:
             text += f" ({'; '.join(notes)})"
         return text
+    if reason.get("detail"):  # says it in words already ("language not supported: ...")
+        return f"{outcome}: {reason['detail']}"
     text = f"{outcome}: {_STANDING.get(code, code)}"
     if reason.get("until"):
         text += f" until {format_moment(reason['until'])}"

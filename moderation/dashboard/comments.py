@@ -10,7 +10,7 @@ from moderation.clock import utcnow
 from moderation.dashboard.auth import requires
 from moderation.dashboard.blueprint import bp
 from moderation.dashboard.cards import build_card
-from moderation.dashboard.common import card_page, parse
+from moderation.dashboard.common import card_page, language_choices, parse
 from moderation.dashboard.forms import SearchQuery
 from moderation.services import labels, revisions
 from moderation.services import queue as queue_service
@@ -30,6 +30,7 @@ def comments() -> str:
             status=query.status,
             decided_by=query.by,
             category=str(query.category) if query.category else None,
+            language=query.language,
             site=query.site,
             since=query.since,
             until=query.until,
@@ -37,7 +38,13 @@ def comments() -> str:
         now=utcnow(),
         page=query.page,
     )
-    return card_page("dashboard/comments.html", page, query, statuses=CommentStatus.ALL)
+    return card_page(
+        "dashboard/comments.html",
+        page,
+        query,
+        statuses=CommentStatus.ALL,
+        languages=language_choices(queue_service.languages_present(), query.language),
+    )
 
 
 @bp.get("/comments/<int:comment_id>")

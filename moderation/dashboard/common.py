@@ -17,6 +17,7 @@ from moderation.dashboard.auth import safe_next, wants_fragment
 from moderation.dashboard.cards import build_card
 from moderation.dashboard.forms import FormError, Input
 from moderation.extensions import db
+from moderation.scoring.language import language_name
 from moderation.scoring.types import CATEGORIES
 from moderation.services.queue import Page, QueueItem, queue_item, site_names
 from moderation.services.review import REJECT_REASONS, ReviewError
@@ -45,6 +46,13 @@ def card_page(template: str, page: Page[QueueItem], query: object, **extra: Any)
         reasons=REJECT_REASONS,
         **extra,
     )
+
+
+def language_choices(present: list[str], current: str | None) -> list[tuple[str, str]]:
+    """(code, "Russian (ru)") for the language filter: the languages present, plus the
+    current choice so a filter that matches nothing still shows what it is."""
+    codes = sorted({*present, *([current] if current else [])})
+    return [(code, f"{language_name(code)} ({code})") for code in codes]
 
 
 def back(next_url: str | None, endpoint: str = "dashboard.queue") -> Response:

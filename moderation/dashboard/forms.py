@@ -176,10 +176,15 @@ class NoteInput(Input):
 # --- filters ---------------------------------------------------------------------------
 
 
+#: A language filter: an ISO 639-1 code as recorded on comments ("und": no letters).
+LanguageCode = Annotated[str, Field(pattern=r"^(?:[a-z]{2}|und)$")]
+
+
 class QueueQuery(Input):
     site: Text | None = None
     article: Text | None = None
     category: Category | None = None
+    language: LanguageCode | None = None
     appeals: bool = False
     sort: Literal["risk", "informative", "age"] = "risk"
     page: Page = 1
@@ -192,6 +197,7 @@ class SearchQuery(Input):
     status: Status | None = None
     by: Literal["policy", "moderator"] | None = None
     category: Category | None = None
+    language: LanguageCode | None = None
     site: Text | None = None
     since: date | None = None
     until: date | None = None

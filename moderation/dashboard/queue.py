@@ -11,7 +11,14 @@ from moderation import configured, sanctions
 from moderation.clock import utcnow
 from moderation.dashboard.auth import current_moderator, requires
 from moderation.dashboard.blueprint import bp
-from moderation.dashboard.common import act_on_comment, back, card_page, form_error, parse
+from moderation.dashboard.common import (
+    act_on_comment,
+    back,
+    card_page,
+    form_error,
+    language_choices,
+    parse,
+)
 from moderation.dashboard.forms import (
     ApproveInput,
     BulkInput,
@@ -32,13 +39,19 @@ def queue() -> str:
             site=query.site,
             article=query.article,
             category=str(query.category) if query.category else None,
+            language=query.language,
             appeals_only=query.appeals,
             sort=query.sort,
         ),
         now=utcnow(),
         page=query.page,
     )
-    return card_page("dashboard/queue.html", page, query)
+    return card_page(
+        "dashboard/queue.html",
+        page,
+        query,
+        languages=language_choices(queue_service.languages_present(held_only=True), query.language),
+    )
 
 
 @bp.post("/comments/<int:comment_id>/approve")

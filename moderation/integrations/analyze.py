@@ -13,6 +13,7 @@ and the ``commentanalyzer`` v1alpha1 discovery document (APIs-guru/openapi-direc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,7 @@ from moderation.integrations.google_errors import (
 )
 from moderation.policy.decide import decide
 from moderation.policy.schema import Policy
+from moderation.scoring.language import UNDETERMINED, detect_language
 from moderation.scoring.pipeline import Pipeline
 
 #: Perspective's limit: "The maximum text size per request is 20 KB" (UTF-8 bytes).
@@ -164,6 +166,7 @@ class Plan:
     text: str
     attributes: tuple[Requested, ...]
     languages: tuple[str, ...]  # as requested; empty when the client gave none
+    detected: tuple[str, ...]  # the comment's detected language; empty without letters
     spans: bool
     do_not_store: bool
     client_token: str | None
@@ -190,13 +193,22 @@ def check_comment(comment: TextEntryIn | None, max_chars: int) -> str:
     return comment.text
 
 
-def validate(request: AnalyzeCommentIn, *, max_chars: int) -> Plan:
+def validate(
+    request: AnalyzeCommentIn, *, max_chars: int, supported: Iterable[str] = SUPPORTED_LANGUAGES
+) -> Plan:
     """Check ``request`` in the order Perspective does and return what to score.
+
+    The comment's language is the request's ``languages`` when it gives some; otherwise it
+    is detected (:func:`~moderation.scoring.language.detect_language`; uncertain text counts
+    as English, text without letters as unknown and so allowed). ``supported`` are the
+    languages the attributes accept: the site policy's ``languages.supported``.
 
     Raises :class:`GoogleAPIError`: 400 for an empty or too long comment, HTML, a context
     with both kinds of entries, no attributes, an unknown attribute, a score type other than
     probability, a threshold outside [0, 1], and (unless ``dropUnsupportedAttributes``) an
-    attribute we do not score or a language other than English.
+    attribute we do not score or a language not in ``supported`` — Perspective's
+    ``LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE`` with ``requestedLanguages`` or
+    ``detectedLanguages``.
     """
     text = check_comment(request.comment, max_chars)
     context = request.context
@@ -208,8 +220,11 @@ def validate(request: AnalyzeCommentIn, *, max_chars: int) -> Plan:
     if not request.requested_attributes:
         raise analyzer_error("Missing requested_attributes", NO_REQUESTED_ATTRIBUTES)
     languages = tuple(request.languages or ())
-    effective = [primary_language(code) for code in languages] or ["en"]
-    language_ok = all(code in SUPPORTED_LANGUAGES for code in effective)
+    found = detect_language(text)
+    detected = () if found.code == UNDETERMINED else (found.code,)
+    effective = [primary_language(code) for code in languages] or list(detected) or ["en"]
+    allowed = frozenset(supported)
+    language_ok = all(code in allowed for code in effective)
     chosen: list[Requested] = []
     for key, given in request.requested_attributes.items():
         params = given or AttributeParametersIn()
@@ -241,6 +256,7 @@ def validate(request: AnalyzeCommentIn, *, max_chars: int) -> Plan:
         text=text,
         attributes=tuple(chosen),
         languages=languages,
+        detected=detected,
         spans=bool(request.span_annotations),
         do_not_store=bool(request.do_not_store),
         client_token=request.client_token,
@@ -275,9 +291,9 @@ def analyze(
     Category scores are the policy's combined scores (classifier, word-list matches and
     links, as :func:`~moderation.policy.decide.decide` computes them, with no author); an
     attribute whose summary is below its ``scoreThreshold`` is left out, as are spans below
-    it. ``languages`` mirrors the request (``["en"]`` when it gave none); we do not detect
-    languages, so ``detectedLanguages`` is always ``["en"]``. ``site`` picks the site's
-    promoted model, as for its webhook comments.
+    it. ``languages`` mirrors the request (the detected language, or ``["en"]``, when it gave
+    none); ``detectedLanguages`` is the language detected in the comment (``[]`` for text
+    without letters). ``site`` picks the site's promoted model, as for its webhook comments.
     """
     needed = {c for r in plan.attributes for c in r.attribute.categories}
     explain = dict.fromkeys(needed, EXPLAIN_FLOOR) if plan.spans and needed else None
@@ -303,8 +319,8 @@ def analyze(
         attribute_scores[requested.key] = entry
     body: dict[str, Any] = {
         "attributeScores": attribute_scores,
-        "languages": list(plan.languages) or ["en"],
-        "detectedLanguages": ["en"],
+        "languages": list(plan.languages) or list(plan.detected) or ["en"],
+        "detectedLanguages": list(plan.detected),
     }
     if plan.client_token is not None:
         body["clientToken"] = plan.client_token

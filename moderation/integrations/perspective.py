@@ -81,12 +81,17 @@ def read_json() -> dict[str, Any]:
 def analyze_comment() -> tuple[Response, int, dict[str, str]]:
     site, key = authenticate()
     payload = perspective.parse(perspective.AnalyzeCommentIn, read_json())
-    plan = perspective.validate(payload, max_chars=configured.settings().max_text_chars)
+    policy = configured.policies().for_site(site.name)
+    plan = perspective.validate(
+        payload,
+        max_chars=configured.settings().max_text_chars,
+        supported=policy.languages.supported,
+    )
     now = utcnow()
     body, versions = perspective.analyze(
         plan,
         pipeline=configured.pipeline(),
-        policy=configured.policies().for_site(site.name),
+        policy=policy,
         now=now,
         site=site.name,
     )

@@ -30,6 +30,7 @@ from moderation.policy.decide import (
 )
 from moderation.policy.ladder import Move, Standing, apply_strike
 from moderation.policy.schema import AuthorTier, Policy
+from moderation.scoring.language import Language
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult
 
 
@@ -42,6 +43,8 @@ class Record:
     received_at: datetime
     scores: dict[Category, float]
     matches: tuple[Match, ...] = ()
+    # The language recorded when it was scored: the candidate's `languages` key judges it.
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ class _Replay:
             published=author.published,
             active_strikes=author.active(now),
         )
-        result = ScoreResult(scores=record.scores, matches=record.matches)
+        result = ScoreResult(scores=record.scores, matches=record.matches, language=record.language)
         tier = author_tier(self.policy, context)
         self.last_tier = _tier_name(self.policy, tier)
         self.last_tier_categories = frozenset(tier.categories) if tier is not None else frozenset()

@@ -20,6 +20,7 @@ from typing import Any
 
 from moderation.policy.schema import AuthorTier, Policy
 from moderation.sanctions import for_status
+from moderation.scoring.language import UNDETERMINED
 from moderation.scoring.patterns import CRITICISM
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult, Severity
 from moderation.statuses import AuthorStatus as AuthorStatus
@@ -51,8 +52,10 @@ class AuthorContext:
 class Reason:
     """Why a decision came out as it did. ``code`` is stable and machine-readable:
 
-    ``category_score`` (a category reached a threshold), ``author_blocked``,
-    ``author_suspended``, ``author_watched``.
+    ``category_score`` (a category reached a threshold), ``language_unsupported`` (the
+    comment's language is not among the policy's ``languages.supported``; ``language`` is
+    its code and ``detail`` says it in words), ``author_blocked``, ``author_suspended``,
+    ``author_watched``.
     """
 
     code: str
@@ -67,6 +70,8 @@ class Reason:
     # The author tier whose thresholds applied ("new_authors", "trusted_authors"); None for
     # the policy's default thresholds.
     tier: str | None = None
+    language: str | None = None
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "outcome": str(self.outcome)}
@@ -86,6 +91,10 @@ class Reason:
             out["until"] = self.until.isoformat()
         if self.tier is not None:
             out["tier"] = self.tier
+        if self.language is not None:
+            out["language"] = self.language
+        if self.detail is not None:
+            out["detail"] = self.detail
         return out
 
 
@@ -178,6 +187,29 @@ def _author_reason(author: AuthorContext | None, now: datetime) -> Reason | None
     return Reason(sanction.reason, Outcome(sanction.posting), until=until)
 
 
+#: Reason code of a comment in a language the policy does not support.
+LANGUAGE_UNSUPPORTED = "language_unsupported"
+
+
+def _language_reason(result: ScoreResult, policy: Policy) -> Reason | None:
+    """Why the comment's language alone holds (or rejects) it, under ``policy.languages``."""
+    found = result.language
+    rules = policy.languages
+    if found is None or found.code == UNDETERMINED or found.code in rules.supported:
+        return None
+    action = Outcome(rules.unsupported)
+    if action is Outcome.PUBLISH:
+        return None
+    return Reason(
+        LANGUAGE_UNSUPPORTED,
+        action,
+        score=found.confidence,
+        source=found.method,
+        language=found.code,
+        detail=f"language not supported: {found.describe()}",
+    )
+
+
 def decide(
     result: ScoreResult,
     policy: Policy,
@@ -218,6 +250,11 @@ def decide(
         )
         outcome = max(outcome, level, key=lambda o: o.rank)
     categories = tuple(r.category for r in reasons if r.category is not None)
+    language = _language_reason(result, policy)
+    if language is not None:
+        # On top of the scores, never instead: a word-list reject stays a reject.
+        reasons.append(language)
+        outcome = max(outcome, language.outcome, key=lambda o: o.rank)
 
     strike = None
     if rejected:

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import (
@@ -84,6 +84,30 @@ class Criticism(_Strict):
     ``impersonal-criticism`` pattern: the attack score is capped at ``max_attack``."""
 
     max_attack: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+#: An ISO 639-1 code, lower case ("en", "ru", "hy").
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class Languages(_Strict):
+    """Which languages the scorers are trusted with, and what happens to the others.
+
+    A comment whose detected language (:mod:`moderation.scoring.language`) is not in
+    ``supported`` is decided ``unsupported`` (hold: a person reads it) on top of its normal
+    scores: a word-list match in its own language still rejects it. Text with no letters
+    (``und``) is never held for its language.
+    """
+
+    supported: tuple[LanguageCode, ...] = Field(default=("en",), min_length=1)
+    unsupported: Literal["publish", "hold", "reject"] = "hold"
+
+    @field_validator("supported")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
 
 
 class LadderStep(_Strict):
@@ -168,6 +192,7 @@ class Policy(_Strict):
     authors: Authors = Field(default_factory=Authors)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     criticism: Criticism = Field(default_factory=Criticism)
+    languages: Languages = Field(default_factory=Languages)
 
     @field_validator("categories", mode="before")
     @classmethod

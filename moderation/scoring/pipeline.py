@@ -12,8 +12,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from moderation.scoring.classifier import Classifier, default_model_path
+from moderation.scoring.language import detect_language
+from moderation.scoring.language import warm_up as load_language_model
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
+from moderation.scoring.rules.languages import LanguageLists
 from moderation.scoring.site_model import Model, SiteModelStore
 from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 
@@ -29,12 +32,16 @@ class Pipeline:
         patterns: PatternFilter,
         classifier: Classifier | None,
         site_models: SiteModelStore | None = None,
+        languages: LanguageLists | None = None,
     ) -> None:
         self.rules = rules
+        self.languages = languages if languages is not None else LanguageLists.empty()
         self.patterns = patterns
         self.classifier = classifier
         self.site_models = site_models
         versions = {"rules": rules.version, "patterns": patterns.version}
+        if self.languages.languages:  # the other languages' word lists
+            versions["language_rules"] = self.languages.version
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
@@ -94,10 +101,15 @@ class Pipeline:
             # The model was trained with the word-list hits as features: pass them.
             predictions = model.predict_batch(normalized, matches=word_matches)
         results = []
-        for norm, found, probs in zip(normalized, word_matches, predictions, strict=True):
+        for text, norm, found, probs in zip(
+            texts, normalized, word_matches, predictions, strict=True
+        ):
             scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
             phrases = self.patterns.find(norm, found)
-            matches = sorted([*found, *phrases], key=lambda m: (m.start, m.end))
+            language = detect_language(text)
+            # A language of its own is read with its own word list (config/wordlists/lang/).
+            foreign = self.languages.find(text, language.code) if language.code != "en" else ()
+            matches = sorted([*found, *phrases, *foreign], key=lambda m: (m.start, m.end))
             evidence: list[Evidence] = []
             if explain_above and model is not None:
                 wanted = [c for c, floor in explain_above.items() if scores.get(c, 0.0) >= floor]
@@ -109,6 +121,7 @@ class Pipeline:
                     matches=tuple(matches),
                     explanations=tuple(evidence),
                     versions=versions,
+                    language=language,
                 )
             )
         return results
@@ -121,16 +134,19 @@ _cache: dict[tuple[Path, Path, Path | None], Pipeline] = {}
 def build_pipeline(
     config_dir: Path, models_dir: Path, site_models_dir: Path | None = None
 ) -> Pipeline:
-    """Compile the rules and load the newest model in ``models_dir`` (rules only if none);
+    """Compile the rules (every language's), load the language detector's model and the
+    newest classifier in ``models_dir`` (rules only if none);
     sites' promoted models are read from ``site_models_dir`` when they are first scored."""
     rules = RuleFilter.from_config(config_dir)
     patterns = PatternFilter.from_config(config_dir)
+    languages = LanguageLists.from_config(config_dir)
+    load_language_model()  # py3langid's model (about 3 s to read): here, not on a comment
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
         log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
     store = SiteModelStore(site_models_dir) if site_models_dir is not None else None
-    return Pipeline(rules, patterns, classifier, store)
+    return Pipeline(rules, patterns, classifier, store, languages)
 
 
 def get_pipeline(

@@ -11,6 +11,7 @@ from typing import Any
 
 # What the posting policy forbids: declared in the registry (moderation/categories.py).
 from moderation.categories import CATEGORIES, Category
+from moderation.scoring.language import Language
 
 __all__ = ["CATEGORIES", "Category", "Evidence", "Match", "ScoreResult", "Severity"]
 
@@ -88,10 +89,12 @@ class ScoreResult:
     """What the scoring pipeline says about one text.
 
     ``scores`` holds a probability-like value in [0, 1] for every category;
-    ``versions`` names every scorer that contributed (e.g. ``{"rules": "...", "model": "..."}``).
+    ``versions`` names every scorer that contributed (e.g. ``{"rules": "...", "model": "..."}``);
+    ``language`` is the detected language (``None`` where detection was not run).
     """
 
     scores: dict[Category, float]
     matches: tuple[Match, ...] = ()
     explanations: tuple[Evidence, ...] = ()
     versions: dict[str, str] = field(default_factory=dict)
+    language: Language | None = None

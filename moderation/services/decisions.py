@@ -106,6 +106,9 @@ def score_comment(
     comment.model_scores = {str(c): round(v, 6) for c, v in result.scores.items()}
     comment.matches = [m.to_dict() for m in result.matches]
     comment.explanations = [e.to_dict() for e in result.explanations]
+    if result.language is not None:
+        comment.language = result.language.code
+        comment.language_confidence = round(result.language.confidence, 4)
     count_outcome(author, None, comment.status)
     mirror_current(comment)
     record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order

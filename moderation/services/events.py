@@ -90,6 +90,7 @@ def comment_summary(comment: Comment) -> dict[str, Any]:
         "reasons": comment.reasons or [],
         "scores": comment.scores or {},
         "matches": comment.matches or [],
+        "language": comment.language,
         "decided_by": comment.decided_by,
         "decided_at": comment.decided_at.isoformat() if comment.decided_at else None,
         "appeal": comment.appeal_state,

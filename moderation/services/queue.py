@@ -149,6 +149,7 @@ class QueueFilters:
     site: str | None = None
     article: str | None = None
     category: str | None = None
+    language: str | None = None  # ISO 639-1 code recorded when the comment was scored
     appeals_only: bool = False
     sort: QueueSort = "risk"
 
@@ -164,6 +165,8 @@ def review_queue(
         query = query.where(Comment.article_id == filters.article)
     if filters.category:
         query = query.where(reasons_name(filters.category))
+    if filters.language:
+        query = query.where(Comment.language == filters.language)
     if filters.appeals_only:
         query = query.where(Comment.appeal_state == "pending")
     if filters.sort == "age":
@@ -205,6 +208,14 @@ def queue_summary() -> QueueSummary:
     return QueueSummary(int(size), int(appeals), oldest)
 
 
+def languages_present(*, held_only: bool = False) -> list[str]:
+    """The languages recorded on comments (held ones only for the queue), sorted by code."""
+    query = sa.select(Comment.language).where(Comment.language.is_not(None)).distinct()
+    if held_only:
+        query = query.where(Comment.status == CommentStatus.HELD)
+    return sorted(str(code) for code in db.session.execute(query).scalars())
+
+
 def site_names() -> list[str]:
     return list(db.session.execute(sa.select(Site.name).order_by(Site.name)).scalars())
 
@@ -220,6 +231,7 @@ class SearchFilters:
     status: str | None = None
     decided_by: Literal["policy", "moderator"] | None = None
     category: str | None = None
+    language: str | None = None
     site: str | None = None
     since: date | None = None
     until: date | None = None  # inclusive
@@ -251,6 +263,8 @@ def search_comments(
         query = query.where(Comment.decided_by.is_not(None), Comment.decided_by != "policy")
     if filters.category:
         query = query.where(reasons_name(filters.category))
+    if filters.language:
+        query = query.where(Comment.language == filters.language)
     if filters.site:
         query = query.join(Site, Site.id == Comment.site_id).where(Site.name == filters.site)
     if filters.since:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.policy.backtest import AuthorSeed, Record
 from moderation.policy.decide import AuthorStatus
+from moderation.scoring.language import Language
 from moderation.scoring.types import Category, Match, Severity
 from moderation.services.decision_record import POLICY_ACTOR
 from moderation.tables import Author, AuthorAction, Comment, CommentStatus, Site, Strike
@@ -100,6 +101,13 @@ def stored_seeds(site: Site | None, since: datetime) -> dict[str, AuthorSeed]:
     return seeds
 
 
+def stored_language(code: str | None, confidence: float | None) -> Language | None:
+    """The language a comment was recorded in (None for comments scored before detection)."""
+    if code is None:
+        return None
+    return Language(code, confidence or 0.0, "", "stored")
+
+
 def stored_records(site: Site | None, since: datetime) -> Iterator[Record]:
     query = (
         sa.select(Comment)
@@ -117,4 +125,5 @@ def stored_records(site: Site | None, since: datetime) -> Iterator[Record]:
             received_at=comment.received_at,
             scores=scores_from_json(comment.model_scores or {}),
             matches=tuple(match_from_json(m) for m in comment.matches or []),
+            language=stored_language(comment.language, comment.language_confidence),
         )

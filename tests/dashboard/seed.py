@@ -107,6 +107,7 @@ def add_comment(
     article_title: str | None = "Budget vote",
     received_at: datetime | None = None,
     appeal: bool = False,
+    language: str | None = None,
 ) -> int:
     """A decided comment as the policy would have left it (author counters included)."""
     author_id = add_author(app, author, site=site, name=author_name)
@@ -156,6 +157,8 @@ def add_comment(
             decided_by="policy",
             appeal_state="pending" if appeal else None,
             appeal_message="Please look again" if appeal else None,
+            language=language,
+            language_confidence=0.9 if language else None,
         )
         db.session.add(comment)
         author_row.comments_count += 1

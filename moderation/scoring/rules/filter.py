@@ -167,5 +167,9 @@ class RuleFilter:
 
 
 def validate_config(config_dir: Path) -> None:
-    """Compile the word lists under ``config_dir``; raises :class:`RuleConfigError` if invalid."""
+    """Compile the word lists under ``config_dir`` (the other languages' too, ``lang/``);
+    raises :class:`RuleConfigError` if invalid."""
     RuleFilter.from_config(config_dir)
+    from moderation.scoring.rules.languages import LanguageLists
+
+    LanguageLists.from_config(config_dir)
