@@ -184,7 +184,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     # The detected language (ISO 639-1; "und" without letters) and the detector's confidence,
     # set when the comment is scored (moderation/scoring/language.py); NULL before that.
     language: Mapped[str | None] = mapped_column(sa.String(8), index=True)
-    language_confidence: Mapped[float | None]
+    language_confidence: Mapped[float | None] = mapped_column(sa.Float)
 
     site: Mapped[Site] = relationship()
     author: Mapped[Author] = relationship()
