@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["INVISIBLE", "Normalized", "normalize"]
+__all__ = ["EMOJI_WORDS", "INVISIBLE", "Normalized", "emoji_letter", "normalize"]
 
 #: Characters that render as nothing and are dropped: zero-width space/non-joiner/joiner,
 #: word joiner and invisible operators, BOM, soft hyphen, Mongolian vowel separator,
@@ -48,7 +48,23 @@ _CONFUSABLES: dict[str, str] = {
     "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
     "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
     "ı": "i", "ȷ": "j", "ɑ": "a", "ɩ": "i", "ɵ": "o", "ǀ": "l",
+    # Symbols used as letters: "ƒuck", "fu©k"
+    "ƒ": "f", "©": "c",
 }  # fmt: skip
+
+#: Emoji letters NFKC leaves alone (it folds circled Ⓐ, squared 🄰, full-width and
+#: mathematical letters itself): the first code point of each block of 26, A to Z.
+_EMOJI_LETTER_BLOCKS = (
+    0x1F110,  # parenthesized 🄐 (NFKC would give "(a)")
+    0x1F150,  # negative circled 🅐
+    0x1F170,  # negative squared 🅰
+    0x1F1E6,  # regional indicators 🇦 (flags are pairs of these)
+)
+
+#: Emoji written in place of a word inside one ("bull💩", "💩head", "🍑hole"). Only those
+#: that stand for one rude word unambiguously, and only when touching a letter: a poop
+#: emoji on its own is an emoji, not the word.
+EMOJI_WORDS: dict[str, str] = {"💩": "shit", "🍑": "ass", "🐓": "cock"}
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
@@ -125,6 +141,14 @@ def _normalize_run(text: str, start: int, end: int, pieces: list[str], offsets: 
         while j < end and unicodedata.category(text[j]) in _MARK_CATEGORIES:
             j += 1
         cluster = text[i:j]
+        letter = emoji_letter(cluster[0])
+        if letter is None and cluster[0] in EMOJI_WORDS and _touches_letter(text, i, j):
+            letter = EMOJI_WORDS[cluster[0]]
+        if letter is not None:
+            pieces.append(letter)
+            offsets.extend([i] * len(letter))
+            i = j
+            continue
         if cluster.isascii():
             folded = cluster.lower()
         else:
@@ -135,3 +159,27 @@ def _normalize_run(text: str, start: int, end: int, pieces: list[str], offsets: 
             pieces.append(_CONFUSABLES.get(char, char))
             offsets.append(i)
         i = j
+
+
+def emoji_letter(char: str) -> str | None:
+    """The Latin letter an emoji letter (🅰, 🅐, 🄐, 🇦) shows, lower case; else None."""
+    code = ord(char)
+    for first in _EMOJI_LETTER_BLOCKS:
+        if first <= code < first + 26:
+            return chr(ord("a") + code - first)
+    return None
+
+
+def _touches_letter(text: str, start: int, end: int) -> bool:
+    """A letter (or an emoji letter) right before ``text[start]`` or right after ``text[end-1]``,
+    skipping invisible characters."""
+    before = start - 1
+    while before >= 0 and text[before] in INVISIBLE:
+        before -= 1
+    after = end
+    while after < len(text) and text[after] in INVISIBLE:
+        after += 1
+    return any(
+        0 <= k < len(text) and (text[k].isalpha() or emoji_letter(text[k]) is not None)
+        for k in (before, after)
+    )

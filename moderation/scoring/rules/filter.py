@@ -24,7 +24,7 @@ from moderation.scoring.wordlists import Wordlists, load_wordlists
 __all__ = ["MATCHER_VERSION", "RuleFilter", "validate_config"]
 
 #: Bumped whenever matching semantics change; part of :attr:`RuleFilter.version`.
-MATCHER_VERSION = "1.2"
+MATCHER_VERSION = "1.3"
 
 #: Leet digits mapped in unmatched tokens for the classifier ("h3ll0" -> "hello").
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})

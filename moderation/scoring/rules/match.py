@@ -26,6 +26,7 @@ from moderation.scoring.rules.tokens import (
     edge_trims,
     fold_token,
     lookalike_skeleton,
+    masked_reading,
     reading_covers,
     run_lengths,
     wildcard_classes,
@@ -185,7 +186,29 @@ class TokenMatcher:
         return self.whole_word(text, spaced=False)
 
     def whole_word(self, text: str, *, spaced: bool) -> list[TokenHit]:
-        """The best whole-token match of ``text`` (a token, or spaced letters joined)."""
+        """The best whole-token match of ``text`` (a token, or spaced letters joined).
+
+        A symbol inside a word ("f@ck", "f!ck") may be a letter's leet (``@`` as a or o) or
+        just a mask for any letter, as ``*`` is: both readings are tried and the one matching
+        the more severe term wins, so every spelling of a word reads to the same severity
+        ("f@ck!ng" is "fucking", not the milder "facking"). A leet digit is read as a mask
+        only when its own reading is a term already ("f4ck": "fack" -> "fuck"; "sh00t" stays
+        "shoot", which is no term).
+        """
+        hits = self._whole_word(text, spaced=spaced)
+        masked = masked_reading(text, digits=bool(hits))
+        if masked is None:
+            return hits
+        alternative = self._whole_word(masked, spaced=spaced)
+        if alternative and (
+            not hits
+            or self._lists.terms[alternative[0].term_id].severity.rank
+            > self._lists.terms[hits[0].term_id].severity.rank
+        ):
+            return alternative
+        return hits
+
+    def _whole_word(self, text: str, *, spaced: bool) -> list[TokenHit]:
         self._count(len(text))
         folded = fold_token(text)
         key = folded.replace("v", "u")

@@ -25,6 +25,8 @@ __all__ = [
     "ASCII_FOLD",
     "EDGE_SYMBOLS",
     "LOOKALIKE_CLASSES",
+    "MASKING_DIGITS",
+    "MASKING_SYMBOLS",
     "MAX_EDGE_TRIM",
     "ONE_WORD_CHAR",
     "TOKEN_RE",
@@ -37,6 +39,7 @@ __all__ = [
     "fold_token",
     "letter_runs",
     "lookalike_skeleton",
+    "masked_reading",
     "reading_covers",
     "run_lengths",
     "runs_cover",
@@ -98,6 +101,33 @@ def fold_token(token: str) -> str:
     return "".join(
         char.translate(ASCII_FOLD) if char.isascii() else fold_char(char) for char in token
     )
+
+
+#: Symbols that, inside a word, may mask any letter rather than stand for their own leet
+#: letter: "f@ck" and "f!ck" are "fuck" more often than "fack" and "fick".
+MASKING_SYMBOLS = frozenset("@!")
+#: Leet digits that may mask a letter too, but only where their own reading is already a
+#: listed term ("f4ck": "fack" or "fuck"); "sh00t" reads "shoot", not "sh**t".
+MASKING_DIGITS = frozenset("0134")
+_MAX_MASKED = 2
+
+
+def masked_reading(token: str, *, digits: bool) -> str | None:
+    """``token`` with its masking characters inside the word read as ``*`` (any letter).
+
+    Masking characters are :data:`MASKING_SYMBOLS`, and :data:`MASKING_DIGITS` when
+    ``digits``. None when there is no such character, or more than two: the first and last
+    characters are kept (an edge "!" is punctuation). A token that already hides letters
+    behind ``*`` or ``#`` is read that way as it is.
+    """
+    if len(token) < 3 or "*" in token or "#" in token:
+        return None
+    masking = MASKING_SYMBOLS | MASKING_DIGITS if digits else MASKING_SYMBOLS
+    inner = token[1:-1]
+    count = sum(1 for char in inner if char in masking)
+    if count == 0 or count > _MAX_MASKED or not any(c.isalpha() for c in token):
+        return None
+    return token[0] + "".join("*" if c in masking else c for c in inner) + token[-1]
 
 
 def all_readings(key: str) -> list[tuple[str, tuple[int, ...]]] | None:
