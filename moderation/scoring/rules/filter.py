@@ -115,13 +115,17 @@ class RuleFilter:
         """:meth:`analyze` for each text, in order."""
         return [self.analyze(text, allow) for text in texts]
 
-    def find(self, text: str, allow: SiteAllowList | None = None) -> list[Match]:
+    def find(
+        self, text: str, allow: SiteAllowList | None = None, *, names: bool = True
+    ) -> list[Match]:
         """Every term and spam match in ``text``, sorted by start, spans in ``text``.
 
-        Proper names are not matches (see :meth:`analyze`).
+        Proper names are not matches (see :meth:`analyze`) unless ``names`` is false.
         """
         normalized = normalize(text)
-        found, _ = self._guard(text, normalized, self._terms.find(normalized.text), allow)
+        found = self._terms.find(normalized.text)
+        if names:
+            found, _ = self._guard(text, normalized, found, allow)
         return self._matches(text, normalized, found)
 
     def _guard(
