@@ -47,8 +47,13 @@ _IN_CHARGE = re.compile(
     r"\b(?:running|run|runs|ran|in\s+charge\s+of|in\s+charge\s+at)\s+(?:this|the|that|our)\s+"
     r"(?:place|show|city|town|country|club|council|state|circus|county|department|site)\b"
 )
-# A single person in the third person: the sentence may be about one of them.
-_ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers|himself|herself)\b")
+# A single person: third-person pronouns, and the one person at the head of a body ("the
+# police chief", "the council leader"), whom an insult attacks personally.
+_ONE_PERSON = re.compile(
+    r"\b(?:he|she|him|her|his|hers|himself|herself|chief|head|boss|chair|chairman|chairwoman"
+    r"|chairperson|leader|director|ceo|spokesman|spokeswoman|spokesperson|secretary|manager"
+    r"|superintendent|principal|captain|speaker|premier|chancellor|owner|founder|deputy)\b"
+)
 _VOCAB_REF = re.compile(r"\{([a-z_]\w*)\}")
 _KEYS = {"name", "category", "severity", "about", "regex"}
 

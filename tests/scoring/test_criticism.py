@@ -62,6 +62,8 @@ INSULTS_AT_PEOPLE = [
     "The council are a bunch of clowns. You are a clown too.",
     "You make a fair point, you clown. The council are clowns.",
     "The mayor is a lying weasel.",  # one official is a person
+    "The police chief is an incompetent buffoon.",  # the head of a body is a person
+    "The council leader is a clown.",
     "The government is full of idiots and he is the worst clown.",
     "Politicians are idiots and you are one too.",
     "The muslims running this place are clowns.",  # a group, not an institution
