@@ -22,11 +22,12 @@ heuristic. Pure: no I/O after loading.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,13 @@ class SiteAllowList:
     """
 
     entries: frozenset[tuple[str, ...]]
+    #: Phrase entries by each of their words: a match is compared with the few holding it.
+    by_word: dict[str, tuple[tuple[str, ...], ...]] = field(
+        init=False, compare=False, repr=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_word", _phrases_by_word(self.entries))
 
     @classmethod
     def of(cls, entries: Iterable[str]) -> SiteAllowList:
@@ -177,6 +185,7 @@ class NameGuard:
         self.words = frozenset(w.casefold() for w in words)
         self.context_words = frozenset(w.casefold() for w in context_words)
         self.phrases = frozenset(tuple(p.casefold().split()) for p in phrases)
+        self._phrases_by_word = _phrases_by_word(self.phrases)
         self.fingerprint = fingerprint
 
     @classmethod
@@ -219,12 +228,26 @@ class NameGuard:
         end: int,
         term: TermInfo,
         allow: SiteAllowList | None = None,
+        starts: Sequence[int] | None = None,
     ) -> Word | None:
         """The word the match ``[start, end)`` of ``term`` lies in, when it is a name; else None.
 
         ``words`` are :func:`words_of` the original text; ``start``/``end`` index it.
+        ``starts`` are the words' start offsets (computed when not given): a caller asking
+        about many matches of one text passes them, so each question costs a bisection.
         """
-        inside = [i for i, w in enumerate(words) if w.start < end and w.end > start]
+        if starts is None:
+            starts = [w.start for w in words]
+        # The words the match overlaps: from the last starting at or before its start.
+        first = max(bisect.bisect_right(starts, start) - 1, 0)
+        inside = []
+        for i in range(first, len(words)):
+            if words[i].start >= end:
+                break
+            if words[i].end > start:
+                inside.append(i)
+            if len(inside) > 1:
+                break
         if len(inside) != 1:
             return None  # a match over several words is a phrase term, not inside a name
         i = inside[0]
@@ -260,6 +283,17 @@ def _section(data: dict[str, Any], key: str, source: str) -> list[str]:
     if not isinstance(section, dict) or not all(isinstance(k, str) for k in section):
         raise RuleConfigError(f"{source}: {key}: must be a mapping of name to where it is")
     return [k for k in section]
+
+
+def _phrases_by_word(
+    phrases: Iterable[tuple[str, ...]],
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        if len(phrase) > 1:
+            for word in set(phrase):
+                index.setdefault(word, []).append(phrase)
+    return {word: tuple(found) for word, found in index.items()}
 
 
 def _adjacent(first: Word, second: Word) -> bool:

@@ -140,12 +140,15 @@ class RuleFilter:
         if not found:
             return found, []
         words = words_of(text)
+        starts = [w.start for w in words]
         kept: list[TermSpan] = []
         names: list[tuple[int, int]] = []
         offsets = normalized.offsets
         for span in found:
             start, end = original_span(text, normalized, span.start, span.end)
-            word = self._names.protects(words, start, end, self._term_info[span.term_id], allow)
+            word = self._names.protects(
+                words, start, end, self._term_info[span.term_id], allow, starts
+            )
             if word is None:
                 kept.append(span)
                 continue
