@@ -61,10 +61,31 @@ _EMOJI_LETTER_BLOCKS = (
     0x1F1E6,  # regional indicators 🇦 (flags are pairs of these)
 )
 
-#: Emoji written in place of a word inside one ("bull💩", "💩head", "🍑hole"). Only those
-#: that stand for one rude word unambiguously, and only when touching a letter: a poop
-#: emoji on its own is an emoji, not the word.
-EMOJI_WORDS: dict[str, str] = {"💩": "shit", "🍑": "ass", "🐓": "cock"}
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Emoji written in place of a word inside a compound ("bull💩", "💩head", "🍑hole"): the word,
+#: and the letters that may stand right before or after the emoji for it to be read so. Only
+#: compounds with one rude reading: a poop emoji on its own or after any other word ("so
+#: good💩") is an emoji, not the word.
+EMOJI_WORDS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
+    "💩": (
+        "shit",
+        _words("bull horse chicken dip ape bat dog jack holy"),
+        _words(
+            "head heads hole holes ty tier tiest ter ters bag bags show shows storm face "
+            "load loads tard stain stick post posting poster head"
+        ),
+    ),
+    "🍑": (
+        "ass",
+        _words("dumb jack fat smart bad lard kick wise half hard"),
+        _words("hole holes hat hats wipe wipes clown clowns face faces kisser"),
+    ),
+    "🐓": ("cock", frozenset(), _words("sucker suckers sucking head heads")),
+}
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
@@ -142,8 +163,8 @@ def _normalize_run(text: str, start: int, end: int, pieces: list[str], offsets: 
             j += 1
         cluster = text[i:j]
         letter = emoji_letter(cluster[0])
-        if letter is None and cluster[0] in EMOJI_WORDS and _touches_letter(text, i, j):
-            letter = EMOJI_WORDS[cluster[0]]
+        if letter is None and cluster[0] in EMOJI_WORDS and _in_compound(text, i, j):
+            letter = EMOJI_WORDS[cluster[0]][0]
         if letter is not None:
             pieces.append(letter)
             offsets.extend([i] * len(letter))
@@ -170,16 +191,19 @@ def emoji_letter(char: str) -> str | None:
     return None
 
 
-def _touches_letter(text: str, start: int, end: int) -> bool:
-    """A letter (or an emoji letter) right before ``text[start]`` or right after ``text[end-1]``,
-    skipping invisible characters."""
-    before = start - 1
-    while before >= 0 and text[before] in INVISIBLE:
+def _in_compound(text: str, start: int, end: int) -> bool:
+    """The emoji ``text[start:end]`` ends or starts one of its compounds (:data:`EMOJI_WORDS`):
+    the letters right before it are a listed prefix, or those right after a listed suffix."""
+    _, before_words, after_words = EMOJI_WORDS[text[start]]
+    before = start
+    while before > 0 and text[before - 1].isalpha():
         before -= 1
     after = end
     while after < len(text) and text[after] in INVISIBLE:
         after += 1
-    return any(
-        0 <= k < len(text) and (text[k].isalpha() or emoji_letter(text[k]) is not None)
-        for k in (before, after)
+    stop = after
+    while stop < len(text) and text[stop].isalpha():
+        stop += 1
+    return (before < start and text[before:start].casefold() in before_words) or (
+        stop > after and text[after:stop].casefold() in after_words
     )

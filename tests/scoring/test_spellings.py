@@ -64,6 +64,8 @@ def test_every_spelling_of_fuck_reads_as_fuck(rules: RuleFilter, spelling: str) 
         ("bitch", ["b1tch", "b!tch", "b*tch", "b.i.t.c.h", "🅱itch"]),
         ("bullshit", ["bull💩", "bull💩\ufe0f", "bullsh1t", "bull$hit"]),
         ("asshole", ["🍑hole", "a$$hole", "@sshole", "a55hole"]),
+        ("dumbass", ["dumb🍑"]),
+        ("shitty", ["💩ty"]),
         ("shithead", ["💩head"]),
         ("twat", ["tw@t", "tw4t"]),
         ("cunt", ["c*nt", "c.u.n.t"]),
@@ -82,6 +84,8 @@ def test_spellings_read_as_the_plain_word(
     "text",
     [
         "This plan is 💩 and everyone knows it.",  # an emoji on its own stays an emoji
+        "Good, she is a crook too💩",  # right after a word that makes no compound
+        "so good💩💩 love it",
         "Kiss my 🍑, said the cartoon peach.",
         "We flew the 🇺🇸 and 🇬🇧 flags.",
         "Copyright © 2026 the Courier.",
