@@ -92,6 +92,8 @@ def test_spellings_read_as_the_plain_word(
         "The 2020 results",
         "Email me at bob@example.com",
         "What the heck, shoot me an email, darn it.",  # everyday words, not listed oaths
+        "I'm a f@n of the p@ss, n@g me about it, k!ck it off, wh@t a t@t",  # no worse reading
+        "sh00t the ball",  # a digit masks a letter only where its own reading is a term
         "The flipping of the coin decided it; a bloody nose; crikey.",
     ],
 )

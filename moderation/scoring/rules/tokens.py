@@ -39,7 +39,7 @@ __all__ = [
     "fold_token",
     "letter_runs",
     "lookalike_skeleton",
-    "masked_reading",
+    "masked_readings",
     "reading_covers",
     "run_lengths",
     "runs_cover",
@@ -103,31 +103,41 @@ def fold_token(token: str) -> str:
     )
 
 
-#: Symbols that, inside a word, may mask any letter rather than stand for their own leet
-#: letter: "f@ck" and "f!ck" are "fuck" more often than "fack" and "fick".
+#: Symbols that, inside a word, may mask a vowel rather than stand for their own leet letter:
+#: "f@ck" and "f!ck" are "fuck" more often than "fack" and "fick".
 MASKING_SYMBOLS = frozenset("@!")
-#: Leet digits that may mask a letter too, but only where their own reading is already a
-#: listed term ("f4ck": "fack" or "fuck"); "sh00t" reads "shoot", not "sh**t".
+#: Leet digits that may mask a vowel too, but only where their own reading is already a
+#: listed term ("f4ck": "fack" or "fuck"); "sh00t" reads "shoot", not "shit".
 MASKING_DIGITS = frozenset("0134")
+_MASKED_VOWELS = "aeiou"
 _MAX_MASKED = 2
+_MIN_LETTERS = 3
 
 
-def masked_reading(token: str, *, digits: bool) -> str | None:
-    """``token`` with its masking characters inside the word read as ``*`` (any letter).
+def masked_readings(token: str, *, digits: bool) -> list[str]:
+    """``token`` with its masking characters inside the word read as each vowel.
 
     Masking characters are :data:`MASKING_SYMBOLS`, and :data:`MASKING_DIGITS` when
-    ``digits``. None when there is no such character, or more than two: the first and last
-    characters are kept (an edge "!" is punctuation). A token that already hides letters
-    behind ``*`` or ``#`` is read that way as it is.
+    ``digits``; the first and last characters are kept (an edge "!" is punctuation). Empty
+    when there is no such character, more than two, or fewer than three letters besides
+    ("n@g" is not read as "nig"). A token that hides letters behind ``*`` or ``#`` is read
+    that way instead.
     """
-    if len(token) < 3 or "*" in token or "#" in token:
-        return None
+    if len(token) < 4 or "*" in token or "#" in token:
+        return []
     masking = MASKING_SYMBOLS | MASKING_DIGITS if digits else MASKING_SYMBOLS
-    inner = token[1:-1]
-    count = sum(1 for char in inner if char in masking)
-    if count == 0 or count > _MAX_MASKED or not any(c.isalpha() for c in token):
-        return None
-    return token[0] + "".join("*" if c in masking else c for c in inner) + token[-1]
+    positions = [i for i in range(1, len(token) - 1) if token[i] in masking]
+    if not positions or len(positions) > _MAX_MASKED:
+        return []
+    if sum(1 for c in token if c.isalpha()) < _MIN_LETTERS:
+        return []
+    out = []
+    chars = list(token)
+    for vowels in itertools.product(_MASKED_VOWELS, repeat=len(positions)):
+        for i, vowel in zip(positions, vowels, strict=True):
+            chars[i] = vowel
+        out.append("".join(chars))
+    return out
 
 
 def all_readings(key: str) -> list[tuple[str, tuple[int, ...]]] | None:
