@@ -22,8 +22,9 @@ How a comment is matched, after :func:`~moderation.scoring.normalize.normalize`:
 * Allowed phrases ("Dick Cheney") suppress every term inside them.
 * A symbol inside a word (``@``, ``!``) may also mask a vowel: a masked reading that is a
   strong or severe term worse than the leet reading wins ("f@ck!ng" is "fucking", not
-  "facking"); a leet digit does so only where its own reading is a term already ("f4ck"). Emoji letters (🅰, 🅐, 🇦) are
-  letters, and a few emoji are words inside their compounds ("bull💩"), by the normaliser.
+  "facking"); a leet digit does so only where its own reading is a term already ("f4ck").
+  Emoji letters (🅰, 🅐, 🇦) are letters, and a few emoji are words inside their compounds
+  ("bull💩"), by the normaliser.
 * Matches inside proper names ("Bitchfield", "Mount Buggery", "Sheila Dikshit", a site's
   allow-list) are dropped by :mod:`moderation.scoring.names`, from the text as written.
 
