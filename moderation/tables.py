@@ -66,6 +66,9 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     signature_min_version: Mapped[int] = mapped_column(
         sa.SmallInteger, default=1, server_default=sa.text("1")
     )
+    # Bumped by every change to the site's allow-list of names (SiteAllowEntry): a worker's
+    # cached list is stale once the number it was read at differs (services/allowlist.py).
+    allowlist_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     secrets: Mapped[list[SiteSecret]] = relationship(
         back_populates="site", cascade="all, delete-orphan", order_by="SiteSecret.id"
@@ -446,6 +449,27 @@ class SiteLabel(db.Model):  # type: ignore[name-defined,misc]
     )
     actor: Mapped[str] = mapped_column(sa.String(100))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+
+class SiteAllowEntry(db.Model):  # type: ignore[name-defined,misc]
+    """A name a site allows although it holds a listed word ("Bitchford", "Lake Shitwater").
+
+    ``term`` is the entry as the moderator wrote it (spaces collapsed); the scorer matches its
+    words exactly, in any case (``moderation.scoring.names.SiteAllowList``). One row per
+    (site, case-folded entry, ``key``). Edited in the dashboard; every change is audited.
+    """
+
+    __tablename__ = "site_allowlist"
+    __table_args__ = (sa.UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    term: Mapped[str] = mapped_column(sa.String(60))
+    key: Mapped[str] = mapped_column(sa.String(60))
+    created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship()

@@ -30,7 +30,12 @@ def test_a_comment_past_the_soft_time_limit_is_held_for_review(
     comment_id = submit(app, "c1", "f.u." * 700, T0)
 
     def too_slow(
-        self: Pipeline, text: str, explain_above: Any = None, *, site: str | None = None
+        self: Pipeline,
+        text: str,
+        explain_above: Any = None,
+        *,
+        site: str | None = None,
+        allow: Any = None,
     ) -> None:
         raise SoftTimeLimitExceeded()
 

@@ -1,7 +1,8 @@
 """The moderator dashboard: server-rendered pages under ``/dashboard`` (``/`` redirects).
 
 Pages: the review queue (:mod:`.queue`), the comments browser (:mod:`.comments`), author
-records (:mod:`.authors`), the audit log (:mod:`.audit`), the overview (:mod:`.overview`)
+records (:mod:`.authors`), the audit log (:mod:`.audit`), the overview (:mod:`.overview`), the
+sites' allow-lists of names (:mod:`.allowlist`)
 and, for admins, sites, users and the policy (:mod:`.admin`). Sign-in, roles and CSRF are in
 :mod:`.auth`. Templates are in ``moderation/templates/dashboard``; the one script and style
 sheet in ``moderation/static/dashboard`` (the CSP allows no inline script or style).
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from moderation.dashboard import (  # routes attach to bp
     admin,
+    allowlist,
     audit,
     authors,
     comments,
@@ -39,6 +41,7 @@ def _to_dashboard() -> Response:
 
 __all__ = [
     "admin",
+    "allowlist",
     "audit",
     "authors",
     "bp",

@@ -45,6 +45,7 @@ from moderation.integrations.google_errors import (
 from moderation.policy.decide import decide
 from moderation.policy.schema import Policy
 from moderation.scoring.language import UNDETERMINED, detect_language
+from moderation.scoring.names import SiteAllowList
 from moderation.scoring.pipeline import Pipeline
 
 #: Perspective's limit: "The maximum text size per request is 20 KB" (UTF-8 bytes).
@@ -284,20 +285,27 @@ def _score(value: float) -> dict[str, Any]:
 
 
 def analyze(
-    plan: Plan, *, pipeline: Pipeline, policy: Policy, now: datetime, site: str | None = None
+    plan: Plan,
+    *,
+    pipeline: Pipeline,
+    policy: Policy,
+    now: datetime,
+    site: str | None = None,
+    allow: SiteAllowList | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Perspective's ``AnalyzeCommentResponse`` for ``plan`` and the scorer versions used.
 
     Category scores are the policy's combined scores (classifier, word-list matches and
     links, as :func:`~moderation.policy.decide.decide` computes them, with no author); an
     attribute whose summary is below its ``scoreThreshold`` is left out, as are spans below
-    it. ``languages`` mirrors the request (the detected language, or ``["en"]``, when it gave
+    it. ``allow`` is the site's allow-list of names, as for its webhook comments.
+    ``languages`` mirrors the request (the detected language, or ``["en"]``, when it gave
     none); ``detectedLanguages`` is the language detected in the comment (``[]`` for text
     without letters). ``site`` picks the site's promoted model, as for its webhook comments.
     """
     needed = {c for r in plan.attributes for c in r.attribute.categories}
     explain = dict.fromkeys(needed, EXPLAIN_FLOOR) if plan.spans and needed else None
-    result = pipeline.score(plan.text, explain_above=explain, site=site)
+    result = pipeline.score(plan.text, explain_above=explain, site=site, allow=allow)
     scores = decide(result, policy, author=None, now=now).scores
     spans = category_spans(result, policy.rule_scores) if plan.spans else None
     utf16 = utf16_offsets(plan.text) if plan.spans else None

@@ -33,6 +33,7 @@ from moderation.integrations.google_errors import (
     register_google_error_handlers,
 )
 from moderation.services import api_keys, labels
+from moderation.services.allowlist import allow_list_for
 
 if TYPE_CHECKING:
     from moderation.tables import ApiKey, Site
@@ -94,6 +95,7 @@ def analyze_comment() -> tuple[Response, int, dict[str, str]]:
         policy=policy,
         now=now,
         site=site.name,
+        allow=allow_list_for(site),
     )
     if not plan.do_not_store:
         api_keys.record_analysis(

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["INVISIBLE", "Normalized", "normalize"]
+__all__ = ["EMOJI_WORDS", "INVISIBLE", "Normalized", "emoji_letter", "normalize"]
 
 #: Characters that render as nothing and are dropped: zero-width space/non-joiner/joiner,
 #: word joiner and invisible operators, BOM, soft hyphen, Mongolian vowel separator,
@@ -48,7 +48,44 @@ _CONFUSABLES: dict[str, str] = {
     "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
     "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
     "ı": "i", "ȷ": "j", "ɑ": "a", "ɩ": "i", "ɵ": "o", "ǀ": "l",
+    # Symbols used as letters: "ƒuck", "fu©k"
+    "ƒ": "f", "©": "c",
 }  # fmt: skip
+
+#: Emoji letters NFKC leaves alone (it folds circled Ⓐ, squared 🄰, full-width and
+#: mathematical letters itself): the first code point of each block of 26, A to Z.
+_EMOJI_LETTER_BLOCKS = (
+    0x1F110,  # parenthesized 🄐 (NFKC would give "(a)")
+    0x1F150,  # negative circled 🅐
+    0x1F170,  # negative squared 🅰
+    0x1F1E6,  # regional indicators 🇦 (flags are pairs of these)
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Emoji written in place of a word inside a compound ("bull💩", "💩head", "🍑hole"): the word,
+#: and the letters that may stand right before or after the emoji for it to be read so. Only
+#: compounds with one rude reading: a poop emoji on its own or after any other word ("so
+#: good💩") is an emoji, not the word.
+EMOJI_WORDS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
+    "💩": (
+        "shit",
+        _words("bull horse chicken dip ape bat dog jack holy"),
+        _words(
+            "head heads hole holes ty tier tiest ter ters bag bags show shows storm face "
+            "load loads tard stain stick post posting poster head"
+        ),
+    ),
+    "🍑": (
+        "ass",
+        _words("dumb jack fat smart bad lard kick wise half hard"),
+        _words("hole holes hat hats wipe wipes clown clowns face faces kisser"),
+    ),
+    "🐓": ("cock", frozenset(), _words("sucker suckers sucking head heads")),
+}
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
@@ -125,6 +162,14 @@ def _normalize_run(text: str, start: int, end: int, pieces: list[str], offsets: 
         while j < end and unicodedata.category(text[j]) in _MARK_CATEGORIES:
             j += 1
         cluster = text[i:j]
+        letter = emoji_letter(cluster[0])
+        if letter is None and cluster[0] in EMOJI_WORDS and _in_compound(text, i, j):
+            letter = EMOJI_WORDS[cluster[0]][0]
+        if letter is not None:
+            pieces.append(letter)
+            offsets.extend([i] * len(letter))
+            i = j
+            continue
         if cluster.isascii():
             folded = cluster.lower()
         else:
@@ -135,3 +180,30 @@ def _normalize_run(text: str, start: int, end: int, pieces: list[str], offsets: 
             pieces.append(_CONFUSABLES.get(char, char))
             offsets.append(i)
         i = j
+
+
+def emoji_letter(char: str) -> str | None:
+    """The Latin letter an emoji letter (🅰, 🅐, 🄐, 🇦) shows, lower case; else None."""
+    code = ord(char)
+    for first in _EMOJI_LETTER_BLOCKS:
+        if first <= code < first + 26:
+            return chr(ord("a") + code - first)
+    return None
+
+
+def _in_compound(text: str, start: int, end: int) -> bool:
+    """The emoji ``text[start:end]`` ends or starts one of its compounds (:data:`EMOJI_WORDS`):
+    the letters right before it are a listed prefix, or those right after a listed suffix."""
+    _, before_words, after_words = EMOJI_WORDS[text[start]]
+    before = start
+    while before > 0 and text[before - 1].isalpha():
+        before -= 1
+    after = end
+    while after < len(text) and text[after] in INVISIBLE:
+        after += 1
+    stop = after
+    while stop < len(text) and text[stop].isalpha():
+        stop += 1
+    return (before < start and text[before:start].casefold() in before_words) or (
+        stop > after and text[after:stop].casefold() in after_words
+    )

@@ -37,6 +37,28 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 # The vocabulary of harsh words (patterns.yaml ``vocab.harsh``): a sentence that uses one
 # while addressing the reader insults the reader.
 HARSH_VOCABULARY = "harsh"
+#: Vocabularies of a sentence's targets (patterns.yaml): institutions and classes of people,
+#: and officials (a singular official is one person: "the mayor is a clown" is personal).
+INSTITUTION_VOCABULARY = "institution"
+OFFICIAL_VOCABULARY = "official"
+#: Name-calling words: in a sentence aimed only at institutions they are blunt criticism
+#: even when no pattern matched ("Politicians are all clowns.").
+INSULT_VOCABULARY = "insult_noun"
+#: Groups by a protected attribute: a sentence naming one is never "only institutions"
+#: ("the Jews running this place" is a trope, not criticism of a council).
+GROUP_VOCABULARIES = ("group", "group_one", "group_adj")
+# The people in charge of a place, not a person: "the clowns running this place".
+_IN_CHARGE = re.compile(
+    r"\b(?:running|run|runs|ran|in\s+charge\s+of|in\s+charge\s+at)\s+(?:this|the|that|our)\s+"
+    r"(?:place|show|city|town|country|club|council|state|circus|county|department|site)\b"
+)
+# A single person: third-person pronouns, and the one person at the head of a body ("the
+# police chief", "the council leader"), whom an insult attacks personally.
+_ONE_PERSON = re.compile(
+    r"\b(?:he|she|him|her|his|hers|himself|herself|chief|head|boss|chair|chairman|chairwoman"
+    r"|chairperson|leader|director|ceo|spokesman|spokeswoman|spokesperson|secretary|manager"
+    r"|superintendent|principal|captain|speaker|premier|chancellor|owner|founder|deputy)\b"
+)
 _VOCAB_REF = re.compile(r"\{([a-z_]\w*)\}")
 _KEYS = {"name", "category", "severity", "about", "regex"}
 
@@ -53,10 +75,21 @@ class PatternFilter:
     """Compiled phrase patterns. Build with :meth:`from_config`; call :meth:`find`."""
 
     def __init__(
-        self, patterns: Sequence[Pattern], fingerprint: str, harsh: re.Pattern[str] | None = None
+        self,
+        patterns: Sequence[Pattern],
+        fingerprint: str,
+        harsh: re.Pattern[str] | None = None,
+        institutions: re.Pattern[str] | None = None,
+        one_official: re.Pattern[str] | None = None,
+        name_calling: re.Pattern[str] | None = None,
+        groups: re.Pattern[str] | None = None,
     ) -> None:
         self.patterns = tuple(patterns)
         self._harsh = harsh
+        self._institutions = institutions
+        self._one_official = one_official
+        self._name_calling = name_calling
+        self._groups = groups
         self.version = f"patterns-1.0+{fingerprint}"
         self._criticism = [p for p in self.patterns if p.name == CRITICISM]
         self._reported = [p for p in self.patterns if p.name == REPORTED]
@@ -75,9 +108,38 @@ class PatternFilter:
         except yaml.YAMLError as exc:
             raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
         patterns = _compile(data, str(path))
-        harsh_words = _vocabulary(data, str(path)).get(HARSH_VOCABULARY)
+        vocab = _vocabulary(data, str(path))
+        harsh_words = vocab.get(HARSH_VOCABULARY)
         harsh = re.compile(rf"\b{harsh_words}\b") if harsh_words else None
-        return cls(patterns, hashlib.sha256(raw).hexdigest()[:8], harsh)
+        institution_words = vocab.get(INSTITUTION_VOCABULARY)
+        institutions = (
+            re.compile(rf"\b{institution_words}\b|{_IN_CHARGE.pattern}")
+            if institution_words
+            else None
+        )
+        officials = sorted(
+            w
+            for w in str(data.get("vocab", {}).get(OFFICIAL_VOCABULARY, "")).split()
+            if not w.endswith("s")
+        )
+        one_official = (
+            re.compile(r"\b(?:" + "|".join(map(re.escape, officials)) + r")\b")
+            if officials
+            else None
+        )
+        insults = [vocab[v] for v in (INSULT_VOCABULARY, HARSH_VOCABULARY) if v in vocab]
+        group_words = [vocab[v] for v in GROUP_VOCABULARIES if v in vocab]
+        groups = re.compile(r"\b(?:" + "|".join(group_words) + r")\b") if group_words else None
+        name_calling = re.compile(r"\b(?:" + "|".join(insults) + r")\b") if insults else None
+        return cls(
+            patterns,
+            hashlib.sha256(raw).hexdigest()[:8],
+            harsh,
+            institutions,
+            one_official,
+            name_calling,
+            groups,
+        )
 
     def find(self, normalized: Normalized, word_matches: Sequence[Match] = ()) -> list[Match]:
         """Matches of every pattern in ``normalized`` (offsets into the original text).
@@ -93,10 +155,25 @@ class PatternFilter:
         """
         text = normalized.text
         found: list[Match] = []
+        aimed_at_institutions: list[tuple[int, int]] = []
+        sentences = [s.span() for s in _SENTENCE.finditer(text)]
         for pattern in self._acting:
             for m in pattern.regex.finditer(text):
+                if pattern.category is Category.ATTACK and self._at_institutions_only(
+                    text, sentences, m.start()
+                ):
+                    aimed_at_institutions.append(m.span())
+                    continue
                 start, end = normalized.original_span(m.start(), m.end())
                 found.append(Match(pattern.name, pattern.category, pattern.severity, start, end))
+        if self._name_calling is not None and self._institutions is not None:
+            aimed_at_institutions.extend(
+                hit.span()
+                for a, b in sentences
+                if self._at_institutions_only(text, sentences, a)
+                for hit in [self._name_calling.search(text, a, b)]
+                if hit is not None
+            )
         found = self._lower_reported_hate(normalized, found)
         signals = {text[m.start : m.end].lower() for m in found if m.term == SIGNAL}
         if any(m.term == "link" for m in word_matches):
@@ -123,11 +200,17 @@ class PatternFilter:
             and not rude
             and not self._insults_the_reader(normalized, word_matches)
         ):
-            for pattern in self._criticism:
-                hit = pattern.regex.search(text)
-                if hit:
-                    start, end = normalized.original_span(hit.start(), hit.end())
-                    found.append(Match(CRITICISM, pattern.category, pattern.severity, start, end))
+            spans = [
+                hit.span()
+                for hit in (pattern.regex.search(text) for pattern in self._criticism)
+                if hit is not None
+            ]
+            if aimed_at_institutions and self._criticism:
+                spans.append(aimed_at_institutions[0])
+            if spans:
+                start, end = normalized.original_span(*min(spans))
+                criticism = self._criticism[0]
+                found.append(Match(CRITICISM, criticism.category, criticism.severity, start, end))
         found.sort(key=lambda x: (x.start, x.end))
         return found
 
@@ -169,6 +252,24 @@ class PatternFilter:
         lowered = {(m.term, m.start, m.end) for m in out}
         kept = [m for m in found if (m.term, m.start, m.end) not in lowered]
         return [*kept, *out, *frames]
+
+    def _at_institutions_only(
+        self, text: str, sentences: Sequence[tuple[int, int]], position: int
+    ) -> bool:
+        """The sentence holding ``position`` is aimed at institutions or a class of people
+        only: it names one (``institution`` vocabulary, "the clowns running this place"),
+        and neither addresses the reader nor speaks of one person (he/she, a singular
+        official such as "the mayor"), nor names a group by a protected attribute."""
+        if self._institutions is None:
+            return False
+        sentence = next((text[a:b] for a, b in sentences if a <= position < b), "")
+        return (
+            self._institutions.search(sentence) is not None
+            and _SECOND_PERSON.search(sentence) is None
+            and _ONE_PERSON.search(sentence) is None
+            and (self._groups is None or self._groups.search(sentence) is None)
+            and (self._one_official is None or self._one_official.search(sentence) is None)
+        )
 
     def _insults_the_reader(self, normalized: Normalized, word_matches: Sequence[Match]) -> bool:
         """Some sentence addresses the reader and is harsh: it uses a harsh word, an

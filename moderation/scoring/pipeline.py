@@ -14,6 +14,7 @@ from pathlib import Path
 from moderation.scoring.classifier import Classifier, default_model_path
 from moderation.scoring.language import detect_language
 from moderation.scoring.language import warm_up as load_language_model
+from moderation.scoring.names import SiteAllowList
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.rules.languages import LanguageLists
@@ -52,8 +53,9 @@ class Pipeline:
         explain_above: Mapping[Category, float] | None = None,
         *,
         site: str | None = None,
+        allow: SiteAllowList | None = None,
     ) -> ScoreResult:
-        return self.score_batch([text], explain_above, site=site)[0]
+        return self.score_batch([text], explain_above, site=site, allow=allow)[0]
 
     def model_for(self, site: str | None) -> Model | None:
         """The site's promoted model, else the general model (``None``: rules only)."""
@@ -63,7 +65,9 @@ class Pipeline:
                 return found
         return self.classifier
 
-    def shadow_scores(self, text: str, site: str) -> tuple[str, dict[Category, float]] | None:
+    def shadow_scores(
+        self, text: str, site: str, allow: SiteAllowList | None = None
+    ) -> tuple[str, dict[Category, float]] | None:
         """(version, scores) of the site's shadow model for ``text``, or ``None`` when the
         site runs none. A shadow model scores live traffic but decides nothing."""
         if self.site_models is None or self.classifier is None:
@@ -71,7 +75,7 @@ class Pipeline:
         shadow = self.site_models.shadow_model_for(site, self.classifier)
         if shadow is None:
             return None
-        [(found, norm)] = self.rules.analyze_batch([text])
+        [(found, norm)] = self.rules.analyze_batch([text], allow)
         [probs] = shadow.predict_batch([norm], matches=[found])
         return shadow.version, {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
 
@@ -81,20 +85,24 @@ class Pipeline:
         explain_above: Mapping[Category, float] | None = None,
         *,
         site: str | None = None,
+        allow: SiteAllowList | None = None,
     ) -> list[ScoreResult]:
         """Score many texts at once (the classifier vectorises the batch in one call).
 
         ``explain_above`` maps a category to the model score from which its evidence spans
         are computed (normally the policy's hold threshold); ``None`` explains nothing.
-        ``site`` picks the site's promoted model (versions gain ``site_model``).
+        ``site`` picks the site's promoted model (versions gain ``site_model``); ``allow`` is
+        the site's allow-list of names (versions gain ``allowlist`` when it has entries).
         """
-        analyzed = self.rules.analyze_batch(texts)
+        analyzed = self.rules.analyze_batch(texts, allow)
         word_matches = [found for found, _ in analyzed]
         normalized = [norm for _, norm in analyzed]
         model = self.model_for(site)
         versions = self.versions
         if model is not None and model is not self.classifier:
             versions = {**versions, "site_model": model.version}
+        if allow is not None and allow.version is not None:
+            versions = {**versions, "allowlist": allow.version}
         if model is None:
             predictions: list[dict[Category, float]] = [dict.fromkeys(CATEGORIES, 0.0)] * len(texts)
         else:

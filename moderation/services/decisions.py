@@ -17,6 +17,7 @@ from moderation.extensions import db
 from moderation.policy.decide import Decision, Outcome, StrikeSpec, decide
 from moderation.policy.loader import PolicySet
 from moderation.scoring.pipeline import Pipeline
+from moderation.services.allowlist import allow_list_for
 from moderation.services.authors import author_context, count_outcome, strike_and_step
 from moderation.services.decision_record import POLICY_ACTOR, record_decision
 from moderation.services.revisions import mirror_current
@@ -74,7 +75,10 @@ def score_comment(
     )
     policy = policies.for_site(comment.site.name)
     hold_floor = {c: t.hold for c, t in policy.categories.items()}
-    result = pipeline.score(comment.text, explain_above=hold_floor, site=comment.site.name)
+    allow = allow_list_for(comment.site)
+    result = pipeline.score(
+        comment.text, explain_above=hold_floor, site=comment.site.name, allow=allow
+    )
     if not _claim_revision(comment):
         return ScoreOutcome.ALREADY_DECIDED  # edited while scored: the edit's task decides
     if now is None:
@@ -93,7 +97,7 @@ def score_comment(
     context = author_context(author, now, this_comment_counted=True)
     decision = decide(result, policy, author=context, now=now)
     versions = dict(result.versions)
-    shadow = pipeline.shadow_scores(comment.text, comment.site.name)
+    shadow = pipeline.shadow_scores(comment.text, comment.site.name, allow)
     if shadow is not None:  # what the shadow model would have decided: recorded, not acted on
         shadow_version, shadow_scores = shadow
         would = decide(replace(result, scores=shadow_scores), policy, author=context, now=now)

@@ -475,7 +475,12 @@ def test_a_failure_inside_is_a_google_500_without_the_text_in_the_logs(
     from moderation.scoring.pipeline import Pipeline
 
     def broken(
-        self: Pipeline, text: str, explain_above: object = None, *, site: object = None
+        self: Pipeline,
+        text: str,
+        explain_above: object = None,
+        *,
+        site: object = None,
+        allow: object = None,
     ) -> None:
         raise ValueError(f"cannot score {text!r}")
 
@@ -568,3 +573,29 @@ def test_a_comment_past_the_length_limit_is_refused_before_scoring(
     error = google_error(response, 400, "INVALID_ARGUMENT")
     assert error_type(error) == "COMMENT_TOO_LONG"
     assert rules.work == before
+
+
+def test_the_sites_allow_list_applies_to_analyze(
+    app: Flask, client: FlaskClient, api_key: str
+) -> None:
+    from moderation import configured
+    from moderation.clock import utcnow
+    from moderation.extensions import db
+    from moderation.services import allowlist
+    from moderation.services.sites import require_site
+
+    text = "The Bitchford under-12s won the cup."
+    before = analyze(client, api_key, request_for(text, "PROFANITY", doNotStore=True))
+    with app.app_context():
+        allowlist.add_entry(
+            require_site("news"),
+            "Bitchford",
+            rules=configured.pipeline().rules,
+            actor="test",
+            now=utcnow(),
+        )
+        db.session.commit()
+    after = analyze(client, api_key, request_for(text, "PROFANITY", doNotStore=True))
+    assert before.json is not None and after.json is not None
+    assert summary(before.json, "PROFANITY") >= 0.85
+    assert summary(after.json, "PROFANITY") < 0.5

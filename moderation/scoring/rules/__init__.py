@@ -20,6 +20,13 @@ How a comment is matched, after :func:`~moderation.scoring.normalize.normalize`:
   word, and so are pieces split by punctuation inside a word ("fuc.king", "sh-it") when
   together they spell a term worse than any piece alone ("bitch's" stays "bitch").
 * Allowed phrases ("Dick Cheney") suppress every term inside them.
+* A symbol inside a word (``@``, ``!``) may also mask a vowel: a masked reading that is a
+  strong or severe term worse than the leet reading wins ("f@ck!ng" is "fucking", not
+  "facking"); a leet digit does so only where its own reading is a term already ("f4ck").
+  Emoji letters (🅰, 🅐, 🇦) are letters, and a few emoji are words inside their compounds
+  ("bull💩"), by the normaliser.
+* Matches inside proper names ("Bitchfield", "Mount Buggery", "Sheila Dikshit", a site's
+  allow-list) are dropped by :mod:`moderation.scoring.names`, from the text as written.
 
 Spam rules report each link (term ``link``, the policy counts them), link-shortener domains,
 runs of one repeated character and long runs of capitals. Every :class:`Match` spans the

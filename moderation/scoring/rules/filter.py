@@ -9,10 +9,13 @@ matched terms for the classifier (:meth:`RuleFilter.deobfuscate`).
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from moderation.scoring.names import NameGuard, SiteAllowList, TermInfo, words_of
 from moderation.scoring.normalize import Normalized, normalize
 from moderation.scoring.rules.compile import CompiledLists
 from moderation.scoring.rules.match import TokenMatcher, WorkMeter
@@ -24,7 +27,7 @@ from moderation.scoring.wordlists import Wordlists, load_wordlists
 __all__ = ["MATCHER_VERSION", "RuleFilter", "validate_config"]
 
 #: Bumped whenever matching semantics change; part of :attr:`RuleFilter.version`.
-MATCHER_VERSION = "1.2"
+MATCHER_VERSION = "1.3"
 
 #: Leet digits mapped in unmatched tokens for the classifier ("h3ll0" -> "hello").
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
@@ -42,24 +45,31 @@ class RuleFilter:
 
     version: str
 
-    def __init__(self, lists: Wordlists) -> None:
+    def __init__(self, lists: Wordlists, names: NameGuard | None = None) -> None:
         self._lists = lists
+        self._names = names or NameGuard()
         self._compiled = CompiledLists(lists)
+        self._term_info = [TermInfo(t.name, t.category, t.severity) for t in self._compiled.terms]
         self._meter = WorkMeter()
         self._terms = TermFinder(
             self._compiled, TokenMatcher(self._compiled, self._meter), self._meter
         )
         self._spam = SpamMatcher(lists.spam)
-        self.version = f"rules-{MATCHER_VERSION}+{self._compiled.fingerprint()}"
+        fingerprint = self._compiled.fingerprint()
+        if names is not None:  # the gazetteer is part of what the rules read
+            both = f"{fingerprint}:{self._names.fingerprint}".encode()
+            fingerprint = hashlib.sha256(both).hexdigest()[:8]
+        self.version = f"rules-{MATCHER_VERSION}+{fingerprint}"
 
     @classmethod
     def from_config(cls, config_dir: Path) -> RuleFilter:
-        """Compile ``config_dir/wordlists/*.yaml`` and better-profanity's list.
+        """Compile ``config_dir/wordlists/*.yaml`` and better-profanity's list, with the
+        gazetteer of names (``names.yaml``).
 
         Raises :class:`RuleConfigError` (a ``ValueError``) naming the file and key of an
         invalid or inconsistent configuration.
         """
-        return cls(load_wordlists(config_dir))
+        return cls(load_wordlists(config_dir), NameGuard.from_config(config_dir))
 
     # -- public API --------------------------------------------------------------------------
 
@@ -86,23 +96,66 @@ class RuleFilter:
         """The allow-listed phrases and words, as configured."""
         return self._lists.allow
 
-    def analyze(self, text: str) -> tuple[list[Match], Normalized]:
+    def analyze(
+        self, text: str, allow: SiteAllowList | None = None
+    ) -> tuple[list[Match], Normalized]:
         """``(self.find(text), self.deobfuscate(text))``, normalising and matching once.
 
-        The scoring pipeline needs both for every comment.
+        The scoring pipeline needs both for every comment. Matches that are proper names
+        (:class:`~moderation.scoring.names.NameGuard`, with the site's ``allow`` list) are
+        dropped, and the names are respelt "name" for the classifier.
+        """
+        normalized = normalize(text)
+        found, names = self._guard(text, normalized, self._terms.find(normalized.text), allow)
+        return self._matches(text, normalized, found), self._respell(normalized, found, names)
+
+    def analyze_batch(
+        self, texts: Sequence[str], allow: SiteAllowList | None = None
+    ) -> list[tuple[list[Match], Normalized]]:
+        """:meth:`analyze` for each text, in order."""
+        return [self.analyze(text, allow) for text in texts]
+
+    def find(
+        self, text: str, allow: SiteAllowList | None = None, *, names: bool = True
+    ) -> list[Match]:
+        """Every term and spam match in ``text``, sorted by start, spans in ``text``.
+
+        Proper names are not matches (see :meth:`analyze`) unless ``names`` is false.
         """
         normalized = normalize(text)
         found = self._terms.find(normalized.text)
-        return self._matches(text, normalized, found), self._respell(normalized, found)
+        if names:
+            found, _ = self._guard(text, normalized, found, allow)
+        return self._matches(text, normalized, found)
 
-    def analyze_batch(self, texts: Sequence[str]) -> list[tuple[list[Match], Normalized]]:
-        """:meth:`analyze` for each text, in order."""
-        return [self.analyze(text) for text in texts]
-
-    def find(self, text: str) -> list[Match]:
-        """Every term and spam match in ``text``, sorted by start, spans in ``text``."""
-        normalized = normalize(text)
-        return self._matches(text, normalized, self._terms.find(normalized.text))
+    def _guard(
+        self,
+        text: str,
+        normalized: Normalized,
+        found: list[TermSpan],
+        allow: SiteAllowList | None,
+    ) -> tuple[list[TermSpan], list[tuple[int, int]]]:
+        """``found`` without the matches that are proper names, and those names' spans in
+        ``normalized``."""
+        if not found:
+            return found, []
+        words = words_of(text)
+        starts = [w.start for w in words]
+        kept: list[TermSpan] = []
+        names: list[tuple[int, int]] = []
+        offsets = normalized.offsets
+        for span in found:
+            start, end = original_span(text, normalized, span.start, span.end)
+            word = self._names.protects(
+                words, start, end, self._term_info[span.term_id], allow, starts
+            )
+            if word is None:
+                kept.append(span)
+                continue
+            first = bisect.bisect_left(offsets, word.start, 0, len(normalized.text))
+            last = bisect.bisect_left(offsets, word.end, 0, len(normalized.text))
+            names.append((first, last))
+        return kept, names
 
     def _matches(self, text: str, normalized: Normalized, found: list[TermSpan]) -> list[Match]:
         matches = [self._to_match(text, normalized, f) for f in found]
@@ -122,13 +175,18 @@ class RuleFilter:
         ("h3ll0" -> "hello"), and offsets still point into ``text``.
         """
         normalized = normalize(text)
-        return self._respell(normalized, self._terms.find(normalized.text))
+        found, names = self._guard(text, normalized, self._terms.find(normalized.text), None)
+        return self._respell(normalized, found, names)
 
     @staticmethod
-    def _respell(normalized: Normalized, found: list[TermSpan]) -> Normalized:
-        """``normalized`` with the matched terms respelt and leet digits read."""
+    def _respell(
+        normalized: Normalized, found: list[TermSpan], names: Sequence[tuple[int, int]] = ()
+    ) -> Normalized:
+        """``normalized`` with the matched terms respelt, leet digits read and proper names
+        that hold a listed word written "name" (so the classifier does not read them)."""
         s = normalized.text
         edits = [(f.start, f.end, f.replacement) for f in found]
+        edits.extend((start, end, "name") for start, end in names if start < end)
         if _LEET_HINT.search(s):
             edits.extend(
                 (m.start(), m.end(), m.group().translate(_LEET_DIGITS))

@@ -26,11 +26,13 @@ from moderation.scoring.rules.tokens import (
     edge_trims,
     fold_token,
     lookalike_skeleton,
+    masked_readings,
     reading_covers,
     run_lengths,
     wildcard_classes,
     wildcard_pattern,
 )
+from moderation.scoring.types import Severity
 
 __all__ = [
     "CACHE_LIMIT",
@@ -185,7 +187,29 @@ class TokenMatcher:
         return self.whole_word(text, spaced=False)
 
     def whole_word(self, text: str, *, spaced: bool) -> list[TokenHit]:
-        """The best whole-token match of ``text`` (a token, or spaced letters joined)."""
+        """The best whole-token match of ``text`` (a token, or spaced letters joined).
+
+        A symbol inside a word ("f@ck", "f!ck") may be a letter's leet (``@`` as a or o) or
+        a mask for any vowel: every reading is tried, and a masked one wins when it is a
+        strong or severe term worse than the leet reading's, so every spelling of a word reads
+        to the same severity ("f@ck!ng" is "fucking", not the milder "facking"; "p@ss" stays
+        clean). A leet digit is read as a mask only when its own reading is a term already
+        ("f4ck": "fack" -> "fuck"; "sh00t" stays "shoot", which is no term).
+        """
+        hits = self._whole_word(text, spaced=spaced)
+        terms = self._lists.terms
+        best = hits
+        rank = terms[hits[0].term_id].severity.rank if hits else -1
+        for reading in masked_readings(text, digits=bool(hits)):
+            found = self._whole_word(reading, spaced=spaced)
+            if not found:
+                continue
+            severity = terms[found[0].term_id].severity
+            if severity.rank >= Severity.STRONG.rank and severity.rank > rank:
+                best, rank = found, severity.rank
+        return best
+
+    def _whole_word(self, text: str, *, spaced: bool) -> list[TokenHit]:
         self._count(len(text))
         folded = fold_token(text)
         key = folded.replace("v", "u")

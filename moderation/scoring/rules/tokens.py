@@ -25,6 +25,8 @@ __all__ = [
     "ASCII_FOLD",
     "EDGE_SYMBOLS",
     "LOOKALIKE_CLASSES",
+    "MASKING_DIGITS",
+    "MASKING_SYMBOLS",
     "MAX_EDGE_TRIM",
     "ONE_WORD_CHAR",
     "TOKEN_RE",
@@ -37,6 +39,7 @@ __all__ = [
     "fold_token",
     "letter_runs",
     "lookalike_skeleton",
+    "masked_readings",
     "reading_covers",
     "run_lengths",
     "runs_cover",
@@ -98,6 +101,43 @@ def fold_token(token: str) -> str:
     return "".join(
         char.translate(ASCII_FOLD) if char.isascii() else fold_char(char) for char in token
     )
+
+
+#: Symbols that, inside a word, may mask a vowel rather than stand for their own leet letter:
+#: "f@ck" and "f!ck" are "fuck" more often than "fack" and "fick".
+MASKING_SYMBOLS = frozenset("@!")
+#: Leet digits that may mask a vowel too, but only where their own reading is already a
+#: listed term ("f4ck": "fack" or "fuck"); "sh00t" reads "shoot", not "shit".
+MASKING_DIGITS = frozenset("0134")
+_MASKED_VOWELS = "aeiou"
+_MAX_MASKED = 2
+_MIN_LETTERS = 3
+
+
+def masked_readings(token: str, *, digits: bool) -> list[str]:
+    """``token`` with its masking characters inside the word read as each vowel.
+
+    Masking characters are :data:`MASKING_SYMBOLS`, and :data:`MASKING_DIGITS` when
+    ``digits``; the first and last characters are kept (an edge "!" is punctuation). Empty
+    when there is no such character, more than two, or fewer than three letters besides
+    ("n@g" is not read as "nig"). A token that hides letters behind ``*`` or ``#`` is read
+    that way instead.
+    """
+    if len(token) < 4 or "*" in token or "#" in token:
+        return []
+    masking = MASKING_SYMBOLS | MASKING_DIGITS if digits else MASKING_SYMBOLS
+    positions = [i for i in range(1, len(token) - 1) if token[i] in masking]
+    if not positions or len(positions) > _MAX_MASKED:
+        return []
+    if sum(1 for c in token if c.isalpha()) < _MIN_LETTERS:
+        return []
+    out = []
+    chars = list(token)
+    for vowels in itertools.product(_MASKED_VOWELS, repeat=len(positions)):
+        for i, vowel in zip(positions, vowels, strict=True):
+            chars[i] = vowel
+        out.append("".join(chars))
+    return out
 
 
 def all_readings(key: str) -> list[tuple[str, tuple[int, ...]]] | None:
