@@ -53,7 +53,7 @@ class DecidedBy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LegalGround:
-    """The law a notice named and why the content breaks it (``DECISION_GROUND_ILLEGAL_CONTENT``)."""
+    """The law a notice named and why the content breaks it (the illegal-content ground)."""
 
     law: str
     explanation: str
@@ -137,7 +137,9 @@ def _mappings(names: tuple[str, ...]) -> list[tuple[categories.CategoryInfo, Dsa
     return out
 
 
-def build_statement(restriction: Restriction, platform: Platform | None = None) -> StatementOfReasons:
+def build_statement(
+    restriction: Restriction, platform: Platform | None = None
+) -> StatementOfReasons:
     """The statement of reasons for ``restriction``; raises ``pydantic.ValidationError``
     only if the mapping itself is wrong (tests build one for every decision path)."""
     r = restriction
