@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
+from moderation.dsa.schema import StatementOfReasons
+
 #: The one rule for the identifiers that appear in URLs — site names and comment ids (also
 #: ``parent_id``, which names a comment): a letter or digit, then letters, digits and
 #: ``. _ : @ -``. Nothing to escape in a URL path segment, no ``/``, and never ``.`` or ``..``.
@@ -182,6 +184,11 @@ class CommentOut(_Out):
     author: CommentAuthorOut
     appeal: CommentAppealOut
     status_url: str
+    statement_of_reasons: StatementOfReasons | None = Field(
+        default=None,
+        description="The statement of reasons (DSA Art. 17, in the Transparency Database's "
+        "schema) of the comment's restriction: when it is held or rejected.",
+    )
 
 
 def field_errors(exc: PydanticValidationError) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from moderation.api.blueprint import bp
 from moderation.api.errors import APIError, check_identifiers
 from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
-from moderation.services import intake, review
+from moderation.services import dsa, intake, review
 from moderation.services.sites import SiteLike
 from moderation.statuses import CommentStatus
 from moderation.tasks import enqueue_scoring
@@ -64,6 +64,8 @@ def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
             "appealed_at": comment.appealed_at.isoformat() if comment.appealed_at else None,
         },
         "status_url": status_url(site, comment.external_id),
+        # DSA Art. 17: the statement of reasons of the comment's restriction (None: none)
+        "statement_of_reasons": dsa.comment_statement(comment),
     }
 
 
