@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from moderation import categories
+from moderation.clock import utcnow
+from moderation.config import Settings
 from moderation.dsa import vocabulary
 from moderation.dsa.build import (
     DecidedBy,
@@ -39,6 +41,7 @@ from moderation.dsa.build import (
     build_statement,
 )
 from moderation.extensions import db
+from moderation.services.sites import require_site
 from moderation.statuses import AuthorStatus, CommentStatus
 from moderation.tables import Author, Comment, DsaStatement, Site
 
@@ -397,6 +400,54 @@ def submit(
     return report
 
 
+def config_from(settings: Settings) -> SubmitConfig:
+    """The submission settings; raises :class:`SubmissionError` when URL or token is unset
+    (the token is needed only to submit, so a missing one stops nothing else)."""
+    if not settings.dsa_submission_configured:
+        raise SubmissionError(
+            "submission is not configured: set MODERATION_DSA_API_URL and MODERATION_DSA_API_TOKEN"
+        )
+    assert settings.dsa_api_url is not None
+    assert settings.dsa_api_token is not None
+    return SubmitConfig(
+        url=check_api_url(settings.dsa_api_url),
+        token=settings.dsa_api_token.get_secret_value(),
+        timeout_seconds=settings.dsa_submit_timeout_seconds,
+        retries=settings.dsa_submit_retries,
+        backoff_seconds=settings.dsa_submit_backoff_seconds,
+    )
+
+
+def submit_site(
+    name: str,
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SubmitReport:
+    """:func:`submit` for the site called ``name`` with the configured endpoint and token.
+
+    Raises :class:`SubmissionError` (not configured) or ``sites.SiteError`` (no such site).
+    """
+    config = config_from(settings)
+    site = require_site(name)
+    return submit(site, config, since=since, now=utcnow, sleep=sleep)
+
+
+def sites_with_unsent() -> list[str]:
+    """Names of the sites with statements not yet submitted."""
+    names = db.session.execute(
+        sa.select(Site.name)
+        .join(DsaStatement, DsaStatement.site_id == Site.id)
+        .where(DsaStatement.submitted_at.is_(None))
+        .distinct()
+        .order_by(Site.name)
+    ).scalars()
+    found = list(names)
+    db.session.rollback()
+    return found
+
+
 def _post(
     client: httpx.Client,
     url: str,
@@ -481,9 +532,12 @@ __all__ = [
     "SubmitConfig",
     "SubmitReport",
     "comment_statement",
+    "config_from",
     "dry_run",
     "for_comment",
     "for_sanction",
+    "sites_with_unsent",
     "submit",
+    "submit_site",
     "unsent",
 ]
