@@ -207,6 +207,7 @@ def set_status(
             status=str(change.status),
             until=change.until,
             actor=actor,
+            by_moderator=by_moderator,
             comment=comment,
             now=now,
         )

@@ -111,7 +111,11 @@ def _flagged(comment: Comment) -> bool:
 
 def _comment_categories(comment: Comment) -> tuple[str, ...]:
     reasons = comment.reasons or []
-    found = [r["category"] for r in reasons if r.get("category")]
+    scored = sorted(
+        (r for r in reasons if r.get("category")),
+        key=lambda r: -float(r["score"]) if isinstance(r.get("score"), int | float) else 0.0,
+    )  # the strongest finding first: it names the statement's category
+    found = [r["category"] for r in scored]
     if comment.decided_by != _POLICY and comment.review_reason:
         if comment.review_reason in categories.CATEGORIES:
             return (comment.review_reason, *found)
@@ -195,16 +199,18 @@ def for_sanction(
     status: str,
     until: datetime | None,
     actor: str,
+    by_moderator: bool,
     comment: Comment | None,
     now: datetime,
 ) -> dict[str, Any] | None:
     """Store and return the statement for a watch, suspension or block of ``author``
     (None for ``active``). The categories are the triggering comment's, else those of the
-    author's latest active strike."""
+    author's latest active strike. A moderator's sanction is not automated; the policy's
+    ladder stepping on its own is fully automated, and on a moderator's strike partially."""
     kind = _KIND_FOR_STATUS.get(status)
     if kind is None:
         return None
-    by_policy = actor == _POLICY
+    by_policy = not by_moderator and actor == _POLICY
     found: tuple[str, ...] = ()
     if comment is not None:
         found = _comment_categories(comment)
@@ -212,7 +218,7 @@ def for_sanction(
         strikes = [s for s in author.strikes if s.active(now)]
         if strikes:
             found = (strikes[-1].category,)
-    if by_policy:
+    if not by_moderator:
         evidence: tuple[str, ...] = (
             "The site's policy applies this to an account whose comments were repeatedly "
             "found to break its terms.",
@@ -224,7 +230,7 @@ def for_sanction(
         key=f"{author.site.name}/author/{author.id}/{status}/{now.isoformat()}",
         categories=found,
         decided_by=DecidedBy.POLICY if by_policy else DecidedBy.MODERATOR,
-        automated_detection=by_policy or (comment is not None and _flagged(comment)),
+        automated_detection=not by_moderator or (comment is not None and _flagged(comment)),
         content_date=(
             (comment.posted_at or comment.received_at) if comment is not None else now
         ).date(),

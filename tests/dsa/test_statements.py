@@ -167,7 +167,7 @@ def test_a_wrong_mapping_in_categories_yaml_is_refused(tmp_path: Path) -> None:
         "    dsa: {category: STATEMENT_CATEGORY_GOSSIP}\n",
         encoding="utf-8",
     )
-    with pytest.raises(categories.CategoryError, match="doxxing.dsa.category"):
+    with pytest.raises(categories.CategoryError, match=r"doxxing\.dsa\.category"):
         categories.use(tmp_path)
     categories.use(None)
 
