@@ -203,7 +203,9 @@ def _change_outcome(
         },
     )
     labels.from_review(comment, outcome, reason=reason, actor=actor, appeal=appeal, now=now)
-    statement = dsa.for_comment(comment, now=now)  # a statement of reasons if restricted
+    # A statement of reasons for a new restriction; an upheld appeal keeps the restriction
+    # its statement already covers.
+    statement = None if appeal else dsa.for_comment(comment, now=now)
     events.emit(
         "comment.appeal_resolved" if appeal else "comment.updated",
         comment.site,

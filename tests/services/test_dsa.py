@@ -377,3 +377,24 @@ def test_only_https_or_this_machine() -> None:
     with pytest.raises(dsa.SubmissionError, match="https"):
         dsa.check_api_url("http://tdb.example/api/v1/statements")
     assert dsa.check_api_url("http://127.0.0.1:9/api/v1/statements")
+
+
+@pytest.mark.usefixtures("site")
+def test_an_upheld_appeal_makes_no_second_statement(
+    app: Flask, client: FlaskClient, site: tuple[str, str]
+) -> None:
+    rejected = post(app, "c1", ATTACK, T0)
+    score(app, rejected, T0)
+    body = b'{"message": "I was quoting someone else."}'
+    answer = client.post(
+        "/api/v1/comments/news/c1/appeal", data=body, headers=signed(site[1], body)
+    )
+    assert answer.status_code == 200, answer.json
+    with app.app_context():
+        review.reject(
+            rejected, actor="moderator:ann", policies=configured.policies(), reason="attack", now=T0
+        )
+    assert [row.kind for row in statements(app)] == ["content_removed"]
+    resolved = payloads(app)[-1]
+    assert resolved["type"] == "comment.appeal_resolved"
+    assert "statement_of_reasons" not in resolved
