@@ -143,6 +143,23 @@ def _store(
         )
 
 
+_NOTICES_KEY = "moderation.dsa.notices"
+
+
+def note_notice(comment: Comment, *, legal_ground: LegalGround | None = None) -> None:
+    """Say that the decision about to be taken on ``comment`` in this transaction answers a
+    reader's notice (Art. 16), naming the law when the notice did: the statement that
+    :func:`for_comment` then writes (from ``review.reject``, say) has ``SOURCE_ARTICLE_16``
+    and, with a law, the illegal-content ground. Forgotten at the end of the transaction."""
+    db.session.info.setdefault(_NOTICES_KEY, {})[comment.id] = legal_ground
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _forget_notices(session: sa.orm.Session) -> None:
+    session.info.pop(_NOTICES_KEY, None)
+
+
 def for_comment(
     comment: Comment,
     *,
@@ -172,6 +189,10 @@ def for_comment(
             grounds = (_REVIEW_GROUNDS[comment.review_reason],)
         else:
             grounds = tuple(_ACCOUNT_GROUNDS[c] for c in codes if c in _ACCOUNT_GROUNDS)
+    noted = db.session.info.get(_NOTICES_KEY, {})
+    if comment.id in noted:
+        notice = True
+        legal_ground = legal_ground or noted[comment.id]
     decided_at = comment.decided_at or now
     restriction = Restriction(
         kind=kind,
@@ -252,11 +273,14 @@ def for_sanction(
 
 
 def comment_statement(comment: Comment) -> dict[str, Any] | None:
-    """The statement of the comment's current restriction, if it is restricted."""
+    """The statement of the comment's current restriction, if it is restricted (a rejected
+    comment back in the queue for its appeal is still under its removal's statement)."""
     kind = {
         CommentStatus.REJECTED: Kind.CONTENT_REMOVED,
         CommentStatus.HELD: Kind.CONTENT_DISABLED,
     }.get(comment.status)
+    if comment.status == CommentStatus.HELD and comment.appeal_state == "pending":
+        kind = Kind.CONTENT_REMOVED
     if kind is None or comment.id is None:
         return None
     statement: dict[str, Any] | None = db.session.execute(
@@ -542,6 +566,7 @@ __all__ = [
     "dry_run",
     "for_comment",
     "for_sanction",
+    "note_notice",
     "sites_with_unsent",
     "submit",
     "submit_site",

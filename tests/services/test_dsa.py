@@ -390,6 +390,9 @@ def test_an_upheld_appeal_makes_no_second_statement(
         "/api/v1/comments/news/c1/appeal", data=body, headers=signed(site[1], body)
     )
     assert answer.status_code == 200, answer.json
+    assert answer.json["status"] == "held"  # back in the queue, still removed for readers
+    removal = answer.json["statement_of_reasons"]
+    assert removal["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
     with app.app_context():
         review.reject(
             rejected, actor="moderator:ann", policies=configured.policies(), reason="attack", now=T0
@@ -398,3 +401,24 @@ def test_an_upheld_appeal_makes_no_second_statement(
     resolved = payloads(app)[-1]
     assert resolved["type"] == "comment.appeal_resolved"
     assert "statement_of_reasons" not in resolved
+
+
+@pytest.mark.usefixtures("site")
+def test_a_notice_naming_a_law_gives_the_illegal_content_ground(app: Flask) -> None:
+    comment = post(app, "c1", CLEAN, T0)
+    score(app, comment, T0)
+    policies = configured.policies(app)
+    with app.app_context():
+        row = db.session.get(Comment, comment)
+        assert row is not None
+        dsa.note_notice(
+            row, legal_ground=dsa.LegalGround("§ 185 StGB (insult)", "Insults a named person.")
+        )
+        review.reject(comment, actor="moderator:ann", policies=policies, reason="attack", now=T0)
+    statement = statements(app)[-1].statement
+    StatementOfReasons.model_validate(statement)
+    assert statement["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    assert statement["illegal_content_legal_ground"] == "§ 185 StGB (insult)"
+    assert statement["source_type"] == "SOURCE_ARTICLE_16"
+    with app.app_context():  # forgotten after the commit: the next decision is voluntary
+        assert dsa._NOTICES_KEY not in db.session.info
