@@ -4,7 +4,9 @@ Scoring (which categories exist, which the classifier scores, which word list fe
 training (the categories a model learns), policy validation (every category needs
 thresholds), the Perspective mapping (attribute names), review reasons (the dashboard's
 reject menu), the dashboard (labels, colours: ``/dashboard/categories.css``) and the label
-store all read this module. It imports nothing from the rest of the service.
+store all read this module, and so do statements of reasons under the Digital Services Act
+(each category's :class:`DsaMapping`). It imports nothing from the rest of the service but
+the DSA vocabulary (:mod:`moderation.dsa.vocabulary`, plain data).
 
 The five built-in categories are declared in :data:`BUILTIN` below. A deployment adds its own
 in ``<config_dir>/categories.yaml`` (see docs/categories.md): those are *rule-only* — the
@@ -32,12 +34,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import core_schema
 
+from moderation.dsa import vocabulary as dsa_vocabulary
+
 __all__ = [
     "BUILTIN",
     "CATEGORIES",
     "Category",
     "CategoryError",
     "CategoryInfo",
+    "DsaMapping",
     "declared",
     "info",
     "trained",
@@ -110,6 +115,23 @@ def _name(value: str) -> Category:
 
 
 @dataclass(frozen=True, slots=True)
+class DsaMapping:
+    """How a category is reported in a statement of reasons (the DSA Transparency Database).
+
+    ``category`` is a ``STATEMENT_CATEGORY_*`` value and ``keywords`` its
+    ``category_specification`` (``KEYWORD_*`` values); ``other`` describes ``KEYWORD_OTHER``
+    (``category_specification_other``). ``clause`` names the clause of the site's terms the
+    category enforces (``incompatible_content_ground``); None: "Community guidelines:
+    <label>".
+    """
+
+    category: str = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"
+    keywords: tuple[str, ...] = ()
+    other: str | None = None
+    clause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     """Everything the service needs to know about one category.
 
@@ -121,6 +143,8 @@ class CategoryInfo:
     ``wordlist`` is the file under ``<config_dir>/wordlists/`` whose terms feed it.
     ``trained``: the classifier scores it (else rule-only). ``thresholds`` (hold, reject)
     apply when a policy does not list the category (None: every policy must list it).
+    ``dsa`` maps it to the DSA Transparency Database's category and keywords (a category a
+    site adds without a mapping is reported as "scope of platform service", keyword other).
     """
 
     name: Category
@@ -133,6 +157,13 @@ class CategoryInfo:
     wordlist: str = "terms.yaml"
     trained: bool = False
     thresholds: tuple[float, float] | None = None
+    dsa: DsaMapping | None = None
+
+    def dsa_mapping(self) -> DsaMapping:
+        """The declared :attr:`dsa` mapping, or the default for a site-added category."""
+        if self.dsa is not None:
+            return self.dsa
+        return DsaMapping(keywords=("KEYWORD_OTHER",), other=self.label)
 
 
 BUILTIN: tuple[CategoryInfo, ...] = (
@@ -144,6 +175,12 @@ BUILTIN: tuple[CategoryInfo, ...] = (
         "profane, obscene or crude language",
         "#d9822b",
         trained=True,
+        dsa=DsaMapping(
+            "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+            ("KEYWORD_OTHER",),
+            "profanity",
+            "Community guidelines: no profane, obscene or crude language",
+        ),
     ),
     CategoryInfo(
         _name("attack"),
@@ -155,6 +192,11 @@ BUILTIN: tuple[CategoryInfo, ...] = (
         "#c23b6a",
         "#ffd0df",
         trained=True,
+        dsa=DsaMapping(
+            "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+            ("KEYWORD_ONLINE_BULLYING_INTIMIDATION",),
+            clause="Community guidelines: no personal attacks, insults or demeaning remarks",
+        ),
     ),
     CategoryInfo(
         _name("threat"),
@@ -165,6 +207,12 @@ BUILTIN: tuple[CategoryInfo, ...] = (
         "#8f2fbf",
         "#ead2f7",
         trained=True,
+        dsa=DsaMapping(
+            "STATEMENT_CATEGORY_VIOLENCE",
+            ("KEYWORD_OTHER",),
+            "threat of violence",
+            "Community guidelines: no threats of violence",
+        ),
     ),
     CategoryInfo(
         _name("hate"),
@@ -175,6 +223,11 @@ BUILTIN: tuple[CategoryInfo, ...] = (
         "#b3261e",
         "#ffcdc9",
         trained=True,
+        dsa=DsaMapping(
+            "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+            ("KEYWORD_HATE_SPEECH",),
+            clause="Community guidelines: no attacks on a group for who they are",
+        ),
     ),
     CategoryInfo(
         _name("spam"),
@@ -185,6 +238,12 @@ BUILTIN: tuple[CategoryInfo, ...] = (
         "#2f7fbf",
         "#cfe5f7",
         wordlist="spam.yaml",
+        dsa=DsaMapping(
+            "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+            ("KEYWORD_OTHER",),
+            "spam or advertising",
+            "Community guidelines: no advertising, link dropping or spam",
+        ),
     ),
 )
 
@@ -240,6 +299,30 @@ def trained() -> tuple[Category, ...]:
 # --- categories.yaml ----------------------------------------------------------------------
 
 
+class _DsaDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: str = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"
+    keywords: tuple[str, ...] = ()
+    other: str | None = Field(default=None, min_length=1, max_length=500)
+    clause: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        if value not in dsa_vocabulary.STATEMENT_CATEGORIES:
+            raise ValueError(f"{value!r} is not a Transparency Database category")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for keyword in value:
+            if keyword not in dsa_vocabulary.KEYWORDS:
+                raise ValueError(f"{keyword!r} is not a Transparency Database keyword")
+        return value
+
+
 class _Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -251,6 +334,7 @@ class _Declaration(BaseModel):
     highlight: str | None = None
     wordlist: str = "terms.yaml"
     thresholds: dict[str, float] | None = None
+    dsa: _DsaDeclaration | None = None
 
     @field_validator("perspective")
     @classmethod
@@ -324,9 +408,21 @@ def _parse(path: Path) -> tuple[CategoryInfo, ...]:
                 d.wordlist,
                 trained=False,  # rule-only: see the module docstring
                 thresholds=(d.thresholds["hold"], d.thresholds["reject"]) if d.thresholds else None,
+                dsa=_dsa_mapping(d.dsa, d.label),
             )
         )
     return tuple(out)
+
+
+def _dsa_mapping(declared: _DsaDeclaration | None, label: str) -> DsaMapping | None:
+    if declared is None:
+        return None
+    keywords = declared.keywords
+    if declared.other is not None and "KEYWORD_OTHER" not in keywords:
+        keywords = (*keywords, "KEYWORD_OTHER")
+    if "KEYWORD_OTHER" in keywords and declared.other is None:
+        return DsaMapping(declared.category, keywords, label, declared.clause)
+    return DsaMapping(declared.category, keywords, declared.other, declared.clause)
 
 
 _BUILTIN_NAMES = frozenset(c.name for c in BUILTIN)

@@ -90,6 +90,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "moderation.retrain_sites",
                 "schedule": settings.site_retrain_check_seconds,
             },
+            # DSA Art. 24(5): statements of reasons to the Transparency Database, daily.
+            **(
+                {
+                    "submit-dsa-statements": {
+                        "task": "moderation.submit_dsa_statements",
+                        "schedule": settings.dsa_submit_interval_hours * 3600.0,
+                    }
+                }
+                if settings.dsa_submission_configured
+                else {}
+            ),
         },
         "beat_schedule_filename": str(settings.resolved_instance_path() / "celerybeat-schedule"),
     }

@@ -31,7 +31,7 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
@@ -41,6 +41,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     SettingsError,
 )
+
+from moderation.dsa.vocabulary import EU_COUNTRY_CODES, EUROPEAN_COUNTRY_CODES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "MODERATION_"
@@ -186,6 +188,31 @@ class Settings(BaseSettings):
         ge=10,
         description="Seconds before Redis re-delivers a task whose worker died unacked.",
     )
+    # The DSA Transparency Database (docs/dsa.md): statements are always produced; they are
+    # submitted only when the URL and token are set.
+    dsa_api_url: str | None = Field(
+        default=None,
+        description="The Transparency Database's multiple-statements endpoint "
+        "(https://<host>/api/v1/statements); unset: statements are kept, not submitted.",
+    )
+    dsa_api_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the Transparency Database API."
+    )
+    dsa_territorial_scope: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=EU_COUNTRY_CODES,
+        description="Comma-separated EU/EEA country codes the decisions apply in (default: EU).",
+    )
+    dsa_terms_url: str | None = Field(
+        default=None, description="Address of the terms the decisions rely on (optional)."
+    )
+    dsa_submit_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    dsa_submit_retries: int = Field(
+        default=4, ge=0, le=10, description="Retries of a batch after a 5xx or a timeout."
+    )
+    dsa_submit_backoff_seconds: float = Field(default=2.0, ge=0, le=600)
+    dsa_submit_interval_hours: float = Field(
+        default=24.0, gt=0, description="How often beat submits, when submission is configured."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -216,6 +243,33 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("dsa_territorial_scope", mode="before")
+    @classmethod
+    def _country_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip().upper() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("dsa_territorial_scope")
+    @classmethod
+    def _countries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [code for code in value if code not in EUROPEAN_COUNTRY_CODES]
+        if unknown or not value:
+            raise ValueError(f"give EU/EEA country codes, not {', '.join(unknown) or 'nothing'}")
+        return value
+
+    @field_validator("dsa_api_url", "dsa_terms_url")
+    @classmethod
+    def _blank_url_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def dsa_submission_configured(self) -> bool:
+        """Both the Transparency Database URL and its token are set."""
+        return bool(
+            self.dsa_api_url and self.dsa_api_token and self.dsa_api_token.get_secret_value()
+        )
 
     @field_validator("database_url", "redis_url", "secret_key")
     @classmethod

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
+from moderation.dsa.schema import StatementOfReasons
+
 #: The one rule for the identifiers that appear in URLs — site names and comment ids (also
 #: ``parent_id``, which names a comment): a letter or digit, then letters, digits and
 #: ``. _ : @ -``. Nothing to escape in a URL path segment, no ``/``, and never ``.`` or ``..``.
@@ -219,6 +221,11 @@ class CommentOut(_Out):
     edited_at: str | None = Field(description="The site's time of the current revision's edit")
     revisions: list[RevisionOut] = Field(
         description="Every revision, oldest first, with its decision; empty if never edited"
+    )
+    statement_of_reasons: StatementOfReasons | None = Field(
+        default=None,
+        description="The statement of reasons (DSA Art. 17, in the Transparency Database's "
+        "schema) of the comment's restriction: when it is held or rejected.",
     )
 
 

@@ -472,4 +472,37 @@ class SiteAllowEntry(db.Model):  # type: ignore[name-defined,misc]
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+
+class DsaStatement(db.Model):  # type: ignore[name-defined,misc]
+    """A statement of reasons (DSA Art. 17) for one restriction, and its submission to the
+    Transparency Database (Art. 24(5)).
+
+    ``statement`` is the JSON object sent (the schema's fields only: no personal data).
+    ``comment_id`` and ``author_id`` link it to what it is about inside this service; they
+    are never sent. ``submitted_at`` is set once the database accepted it: a statement is
+    sent at most once (its ``puid`` is unique). ``attempts`` and ``last_error`` record
+    refused or failed submissions.
+    """
+
+    __tablename__ = "dsa_statements"
+    __table_args__ = (
+        sa.Index("ix_dsa_statements_site_id_submitted_at", "site_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    puid: Mapped[str] = mapped_column(sa.String(500), unique=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("authors.id", ondelete="SET NULL"), index=True
+    )
+    statement: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+
     site: Mapped[Site] = relationship()

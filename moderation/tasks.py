@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from moderation import configured
 from moderation.extensions import db
-from moderation.services import decisions, events, intake
+from moderation.services import decisions, dsa, events, intake
 from moderation.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,21 @@ def sweep_pending() -> str:
             "sweeper re-enqueued pending comments", extra={"found": found, "enqueued": enqueued}
         )
     return f"{found} found, {enqueued} enqueued"
+
+
+@shared_task(name="moderation.submit_dsa_statements", ignore_result=True)
+def submit_dsa_statements() -> str:
+    """Submit every site's unsent statements of reasons to the DSA Transparency Database
+    (run daily by celery beat when submission is configured; safe to run twice: each
+    statement is sent once)."""
+    settings = configured.settings()
+    if not settings.dsa_submission_configured:
+        return "not configured"
+    lines = []
+    for name in dsa.sites_with_unsent():
+        report = dsa.submit_site(name, settings)
+        lines.append(f"{name}: {report.summary()}")
+    return "; ".join(lines) or "nothing to submit"
 
 
 @shared_task(

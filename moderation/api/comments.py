@@ -16,7 +16,7 @@ from moderation.api.blueprint import bp
 from moderation.api.errors import APIError, check_identifiers
 from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
-from moderation.services import intake, review, revisions
+from moderation.services import dsa, intake, review, revisions
 from moderation.services.sites import SiteLike
 from moderation.statuses import CommentStatus
 from moderation.tasks import enqueue_scoring
@@ -69,6 +69,8 @@ def comment_body(comment: Comment, site: SiteLike) -> dict[str, Any]:
         "revision": comment.revision,
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
         "revisions": [revision_body(r) for r in revisions.history(comment)],
+        # DSA Art. 17: the statement of reasons of the comment's restriction (None: none)
+        "statement_of_reasons": dsa.comment_statement(comment),
     }
 
 

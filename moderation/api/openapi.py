@@ -32,6 +32,7 @@ from openapi_pydantic import Response as ResponseSpec
 from pydantic import BaseModel
 
 from moderation.api.blueprint import bp
+from moderation.dsa.schema import StatementOfReasons
 from moderation.schemas import (
     COMMENT_ID_PATTERN,
     SITE_NAME_PATTERN,
@@ -51,6 +52,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "Accepted": AcceptedOut,
     "Comment": CommentOut,
     "Error": ErrorOut,
+    "StatementOfReasons": StatementOfReasons,
 }
 
 DESCRIPTION = (

@@ -25,6 +25,7 @@ from flask.cli import ScriptInfo
 from flask_migrate.cli import db as db_group
 
 from moderation.cli.common import app_for_cli
+from moderation.cli.dsa import dsa_group
 from moderation.cli.events import events_group
 from moderation.cli.feedback import feedback_group
 from moderation.cli.models import model_group
@@ -69,6 +70,7 @@ main = ModerationGroup(
         site_group,
         sign_command,
         events_group,
+        dsa_group,
         policy_group,
         user_group,
         feedback_group,

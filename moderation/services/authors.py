@@ -14,7 +14,7 @@ from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, StrikeSpec
 from moderation.policy.ladder import Standing, StatusChange, apply_strike, revoke_strikes
 from moderation.policy.schema import Authors
-from moderation.services import audit, events
+from moderation.services import audit, dsa, events
 from moderation.tables import Author, AuthorAction, Comment, CommentStatus, Strike
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,18 @@ def set_status(
         target_id=author.external_id,
         details=details,
     )
+    statement = None
+    if stricter:  # a statement of reasons for the watch, suspension or block
+        db.session.flush()  # the triggering comment's row id and the strikes
+        statement = dsa.for_sanction(
+            author,
+            status=str(change.status),
+            until=change.until,
+            actor=actor,
+            by_moderator=by_moderator,
+            comment=comment,
+            now=now,
+        )
     events.emit(
         "author.sanctioned" if stricter else "author.reinstated",
         author.site,
@@ -206,5 +218,6 @@ def set_status(
         author=author,
         policy_version=policy_version,
         details={**details, "actor": actor},
+        statement=statement,
     )
     return action

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from moderation.services import audit, events
+from moderation.services import audit, dsa, events
 from moderation.tables import Comment
 
 #: The actor of every automatic decision and sanction (audit log, ``decided_by``).
@@ -26,4 +26,5 @@ def record_decision(comment: Comment, actor: str, now: datetime) -> None:
         target_id=comment.external_id,
         details={"decision": comment.decision, "reasons": comment.reasons},
     )
-    events.emit("comment.decided", comment.site, now=now, comment=comment)
+    statement = dsa.for_comment(comment, now=now)  # a statement of reasons if restricted
+    events.emit("comment.decided", comment.site, now=now, comment=comment, statement=statement)

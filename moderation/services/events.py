@@ -115,8 +115,12 @@ def emit(
     author: Author | None = None,
     policy_version: str | None = None,
     details: dict[str, Any] | None = None,
+    statement: dict[str, Any] | None = None,
 ) -> Event:
-    """Add an event to the outbox (in the caller's transaction; not committed here)."""
+    """Add an event to the outbox (in the caller's transaction; not committed here).
+
+    ``statement``: the statement of reasons of the restriction the event announces
+    (services/dsa.py), sent as ``statement_of_reasons``."""
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     event_id = f"evt_{uuid.uuid4().hex}"
@@ -146,6 +150,8 @@ def emit(
         payload["author"] = author_summary(author, now)
     if details:
         payload["details"] = details
+    if statement is not None:
+        payload["statement_of_reasons"] = statement
     row = Event(
         event_id=event_id,
         site_id=site.id,

@@ -22,7 +22,7 @@ from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy
 from moderation.sanctions import Sanction
 from moderation.scoring.types import CATEGORIES, Category
-from moderation.services import audit, events, labels
+from moderation.services import audit, dsa, events, labels
 from moderation.services.authors import (
     count_outcome,
     revoke_comment_strikes,
@@ -203,6 +203,9 @@ def _change_outcome(
         },
     )
     labels.from_review(comment, outcome, reason=reason, actor=actor, appeal=appeal, now=now)
+    # A statement of reasons for a new restriction; an upheld appeal keeps the restriction
+    # its statement already covers.
+    statement = None if appeal else dsa.for_comment(comment, now=now)
     events.emit(
         "comment.appeal_resolved" if appeal else "comment.updated",
         comment.site,
@@ -210,6 +213,7 @@ def _change_outcome(
         comment=comment,
         policy_version=policy.version,
         details={"actor": actor, "previous_status": old_status, "reason": reason},
+        statement=statement,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from moderation.dsa.schema import StatementOfReasons
 from moderation.services.sites import require_site
 from tests.integration.test_service import decided, post
 from tests.support import (
@@ -141,6 +142,20 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
         assert all(
             e["comment"]["reasons"] and e["comment"]["scores"] is not None for e in decided_events
         )
+        # Issue 15: each restriction reached the site with its statement of reasons (DSA).
+        for e in decided_events:
+            statement = StatementOfReasons.model_validate(e["statement_of_reasons"])
+            assert statement.decision_visibility == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+        accounts = [
+            StatementOfReasons.model_validate(e["statement_of_reasons"]).decision_account
+            for e in events
+            if e["type"] == "author.sanctioned" and e["details"]["to"] != "watched"
+        ]
+        assert accounts == [
+            "DECISION_ACCOUNT_SUSPENDED",
+            "DECISION_ACCOUNT_SUSPENDED",
+            "DECISION_ACCOUNT_TERMINATED",
+        ]
     finally:
         web.stop()
         worker.stop()
