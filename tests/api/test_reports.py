@@ -313,3 +313,19 @@ def test_nothing_to_complain_about(app: Flask, client: FlaskClient, site: tuple[
     sanction = send(client, site[1], complaint_url("fine"), {"message": "x", "subject": "sanction"})
     assert sanction.status_code == 409
     assert send(client, site[1], complaint_url("nope"), {"message": "x"}).status_code == 404
+
+
+def test_report_and_complaint_answers_match_their_openapi_models(
+    app: Flask, client: FlaskClient, site: tuple[str, str]
+) -> None:
+    from moderation.report_schemas import ComplaintOut, ReportOut
+    from moderation.schemas import ErrorOut
+
+    published(app)
+    rejected(app)
+    ReportOut.model_validate(send(client, site[1], report_url(), {"reason": "spam"}).json)
+    ComplaintOut.model_validate(send(client, site[1], complaint_url("bad"), {"message": "m"}).json)
+    ErrorOut.model_validate(send(client, site[1], report_url(), {"reason": "no"}).json)
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "post" in paths["/comments/{site}/{comment_id}/reports"]
+    assert "post" in paths["/comments/{site}/{comment_id}/complaints"]
