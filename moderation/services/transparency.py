@@ -2,9 +2,11 @@
 aggregates: readers' reports by reason and time to action, restrictions by category and
 by type, automated versus human decisions, complaints, and sanctions.
 
-Periods are half-open, ``[since, until)``, in UTC. A comment counts in the period its
-current decision was made in (``decided_at``); a report and a complaint in the period they
-were received in; a sanction in the period it was imposed in.
+Periods are half-open, ``[since, until)``, in UTC. Every decision counts in the period it was
+made in, from the audit log, including decisions later reversed (a rejection overturned on
+appeal or complaint still counts as a rejection, and its reversal as a human ``publish``); a
+report and a complaint count in the period they were received in; a sanction in the period
+it was imposed in.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from moderation.categories import CATEGORIES
 from moderation.extensions import db
 from moderation.services import complaints
 from moderation.services.audit_query import neutralise
-from moderation.statuses import AuthorStatus, CommentStatus
-from moderation.tables import Author, AuthorAction, Comment, CommentReport, Site
+from moderation.statuses import AuthorStatus
+from moderation.tables import AuditEntry, Author, AuthorAction, Comment, CommentReport, Site
 
 #: Restriction types and the comment status or author status each one is.
-COMMENT_TYPES = {"reject": CommentStatus.REJECTED, "hold": CommentStatus.HELD}
+COMMENT_TYPES = ("reject", "hold")  # the decisions that restrict a comment
 SANCTION_TYPES = {
     "watch": AuthorStatus.WATCHED.value,
     "suspend": AuthorStatus.SUSPENDED.value,
@@ -67,21 +69,42 @@ def _human(actor: Any) -> sa.ColumnElement[str]:
     return sa.case((actor.startswith(HUMAN_PREFIX), "human"), else_="automated")
 
 
-def primary_category() -> sa.ColumnElement[str]:
-    """A restriction's category: the moderator's reject reason when it is a category, else
-    the category of the decision's first reason, else ``uncategorised``."""
-    first = Comment.reasons[(0, "category")].as_string()
+#: Audit actions that are decisions on a comment.
+DECISION_ACTIONS = ("comment.decided", "comment.approved", "comment.rejected", "comment.kept")
+
+
+def _outcome() -> sa.ColumnElement[str | None]:
+    """The outcome an audited decision records: the policy's ``details.decision``; a
+    moderator's approve (``publish``), reject (``reject``) or keep (``keep``)."""
     return sa.case(
-        (Comment.review_reason.in_([str(c) for c in CATEGORIES]), Comment.review_reason),
-        else_=sa.func.coalesce(first, UNCATEGORISED),
+        (AuditEntry.action == "comment.decided", AuditEntry.details["decision"].as_string()),
+        (AuditEntry.action == "comment.approved", "publish"),
+        (AuditEntry.action == "comment.rejected", "reject"),
+        (AuditEntry.action == "comment.kept", "keep"),
+        else_=None,
+    )
+
+
+def _category() -> sa.ColumnElement[str]:
+    """A restriction's category: a moderator's reject reason when it is a category; else the
+    first reason of the decision (the policy's, as audited; for a moderator's, the
+    comment's); else ``uncategorised``."""
+    reason = AuditEntry.details["reason"].as_string()
+    audited = AuditEntry.details[("reasons", 0, "category")].as_string()
+    current = Comment.reasons[(0, "category")].as_string()
+    return sa.case(
+        (reason.in_([str(c) for c in CATEGORIES]), reason),
+        (AuditEntry.action == "comment.decided", sa.func.coalesce(audited, UNCATEGORISED)),
+        else_=sa.func.coalesce(current, UNCATEGORISED),
     )
 
 
 def build(site: Site, *, since: datetime, until: datetime) -> TransparencyReport:
-    in_period = [
-        Comment.site_id == site.id,
-        Comment.decided_at >= since,
-        Comment.decided_at < until,
+    audited = [
+        AuditEntry.site_id == site.id,
+        AuditEntry.created_at >= since,
+        AuditEntry.created_at < until,
+        AuditEntry.action.in_(DECISION_ACTIONS),
     ]
     report_where = [
         CommentReport.site_id == site.id,
@@ -105,16 +128,27 @@ def build(site: Site, *, since: datetime, until: datetime) -> TransparencyReport
         )
     ).all()
 
-    restricted = [*in_period, Comment.status.in_(list(COMMENT_TYPES.values()))]
-    by_status = dict(
+    outcome = _outcome()
+    restricted = [*audited, outcome.in_(list(COMMENT_TYPES))]
+    by_type = dict(
         db.session.execute(
-            sa.select(Comment.status, sa.func.count()).where(*restricted).group_by(Comment.status)
+            sa.select(outcome, sa.func.count()).where(*restricted).group_by(outcome)
         ).all()
     )
-    category = primary_category()
+    category = _category()
     by_category = dict(
         db.session.execute(
-            sa.select(category, sa.func.count()).where(*restricted).group_by(category)
+            sa.select(category, sa.func.count())
+            .select_from(AuditEntry)
+            .outerjoin(
+                Comment,
+                sa.and_(
+                    Comment.site_id == AuditEntry.site_id,
+                    Comment.external_id == AuditEntry.target_id,
+                ),
+            )
+            .where(*restricted)
+            .group_by(category)
         ).all()
     )
     sanction_where = [
@@ -136,17 +170,17 @@ def build(site: Site, *, since: datetime, until: datetime) -> TransparencyReport
         sanctions[kind][status] = int(n)
         by_sanction[status] += int(n)
 
-    decider = _human(Comment.decided_by)
+    decider = _human(AuditEntry.actor)
     decisions: dict[str, dict[str, int]] = {"automated": {}, "human": {}}
     for kind, decision, n in db.session.execute(
-        sa.select(decider, Comment.decision, sa.func.count())
-        .where(*in_period, Comment.decision.is_not(None))
-        .group_by(decider, Comment.decision)
+        sa.select(decider, outcome, sa.func.count())
+        .where(*audited, outcome.is_not(None))
+        .group_by(decider, outcome)
     ).all():
         decisions[kind][str(decision)] = int(n)
 
     complaint_stats = complaints.stats(site_id=site.id, since=since, until=until)
-    types = {name: int(by_status.get(status, 0)) for name, status in COMMENT_TYPES.items()}
+    types = {name: int(by_type.get(name, 0)) for name in COMMENT_TYPES}
     types.update({name: by_sanction[status] for name, status in SANCTION_TYPES.items()})
     return TransparencyReport(
         site=site.name,

@@ -199,4 +199,25 @@ def test_reports_reach_a_person_once_and_complaints_go_to_another_moderator(
     assert answer["details"]["reply"] == "A quotation, reported accurately: restored."
     updated = [e for e in site_events(stack, "rep-1") if e["type"] == "comment.updated"][-1]
     assert updated["comment"]["status"] == "published"
+
+    # The transparency report counts what happened: 22 reports, 20 grouped, 1 complaint...
+    today = utcnow().date().isoformat()
+    page.goto(f"{stack.base_url}/dashboard/transparency?site=news&from={today}&to={today}")
+    page.screenshot(path=str(screenshot_path("transparency.png")), full_page=True)
+    figures = httpx.get(
+        f"{stack.base_url}/dashboard/transparency.json?site=news&from={today}&to={today}",
+        cookies={c["name"]: c["value"] for c in page.context.cookies()},
+        timeout=10,
+    ).json()
+    assert figures["reports_received"] == 22
+    assert figures["reports_by_reason"] == {"attack": 21, "illegal": 1}
+    assert figures["reports_grouped"] == 20
+    assert (figures["complaints"]["received"], figures["complaints"]["reversed"]) == (1, 1)
+    # The rejection counts although a complaint reversed it; the reversal is a human publish.
+    assert figures["restrictions_by_type"]["reject"] == 1
+    assert figures["restrictions_by_category"] == {"attack": 1}
+    assert figures["decisions"] == {
+        "automated": {"publish": 1},
+        "human": {"publish": 1, "reject": 1},
+    }
     assert page.problems == []

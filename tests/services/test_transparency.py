@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,12 +15,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation import configured
+from moderation.categories import CATEGORIES
 from moderation.extensions import db
 from moderation.policy.schema import Sanction
 from moderation.report_schemas import ReportIn
 from moderation.services import complaints, intake, reports, review, transparency
 from moderation.services.sites import require_site
 from moderation.tables import utcnow
+from tests.dashboard.seed import add_author
 from tests.services.test_decisions import ATTACK, CLEAN, score, submit
 
 
@@ -53,6 +56,9 @@ def seed(app: Flask) -> None:
     for n, text in enumerate([CLEAN, CLEAN, ATTACK, ATTACK, CLEAN]):
         ids[n] = submit(app, f"c{n}", text, utcnow(), author=f"u{n % 3}")
         score(app, ids[n], utcnow())
+    add_author(app, "w9", status="watched", by_moderator=True)
+    held = submit(app, "held", CLEAN, utcnow(), author="w9")  # a watched author: held
+    score(app, held, utcnow())
     report(app, "c0", "attack")
     report(app, "c0", "spam")
     report(app, "c1", "illegal", law="Law X", explanation="because", good_faith=True)
@@ -94,7 +100,7 @@ def seed(app: Flask) -> None:
             policies=policies,
             now=utcnow() + timedelta(hours=4),
         )
-        # One comment held by hand (a hold), and a report from long ago, outside the period.
+        # A report from long ago, outside the period.
         db.session.execute(
             sa.text("UPDATE comments SET status='held', decision='hold' WHERE external_id='c4'")
         )
@@ -131,16 +137,40 @@ def test_figures_equal_independent_counts(app: Flask) -> None:
     answered = [r for r in in_period if not r[2] and r[3] == "resolved"]
     assert got.reports_answered == len(answered)
 
-    comment_rows = raw(app, "SELECT status, decision, decided_by, decided_at FROM comments")
-    decided = [r for r in comment_rows if inside(r[3])]
-    assert got.restrictions_by_type["reject"] == sum(1 for r in decided if r[0] == "rejected")
-    assert got.restrictions_by_type["hold"] == sum(1 for r in decided if r[0] == "held")
-    assert sum(got.restrictions_by_category.values()) == sum(
-        1 for r in decided if r[0] in ("rejected", "held")
+    audit_rows = raw(
+        app,
+        "SELECT a.action, a.actor, a.created_at, a.details, c.reasons FROM audit_log a "
+        "LEFT JOIN comments c ON c.site_id = a.site_id AND c.external_id = a.target_id",
     )
-    human = Counter(r[1] for r in decided if str(r[2]).startswith("moderator:"))
-    automated = Counter(r[1] for r in decided if r[1] and not str(r[2]).startswith("moderator:"))
-    assert got.decisions == {"human": dict(human), "automated": dict(automated)}
+    outcomes = {"comment.approved": "publish", "comment.rejected": "reject", "comment.kept": "keep"}
+    decided: list[tuple[str, str, str]] = []  # (who, outcome, category)
+    for action, actor, created_at, details, reasons in audit_rows:
+        if not inside(created_at):
+            continue
+        info = json.loads(details) if isinstance(details, str) else details
+        if action == "comment.decided":
+            outcome = info["decision"]
+            first = (info.get("reasons") or [{}])[0]
+        elif action in outcomes:
+            outcome = outcomes[action]
+            first = (json.loads(reasons or "[]") or [{}])[0]
+        else:
+            continue
+        reason = info.get("reason")
+        category = reason if reason in CATEGORIES else first.get("category") or "uncategorised"
+        who = "human" if str(actor).startswith("moderator:") else "automated"
+        decided.append((who, outcome, category))
+    assert got.restrictions_by_type["reject"] == sum(1 for d in decided if d[1] == "reject")
+    assert got.restrictions_by_type["hold"] == sum(1 for d in decided if d[1] == "hold") == 1
+    assert got.restrictions_by_category == dict(
+        Counter(d[2] for d in decided if d[1] in ("reject", "hold"))
+    )
+    assert got.decisions == {
+        "human": dict(Counter(d[1] for d in decided if d[0] == "human")),
+        "automated": dict(Counter(d[1] for d in decided if d[0] == "automated")),
+    }
+    # The reversed rejection still counts: two moderator rejections, one reversal (publish).
+    assert got.decisions["human"]["reject"] == 2 and got.decisions["human"]["publish"] == 1
 
     action_rows = raw(
         app,
@@ -154,7 +184,8 @@ def test_figures_equal_independent_counts(app: Flask) -> None:
         assert got.restrictions_by_type[name] == sum(1 for r in sanctions if r[0] == status)
     assert got.restrictions_by_type["suspend"] >= 1
     by_human = Counter(r[0] for r in sanctions if str(r[1]).startswith("moderator:"))
-    assert got.sanctions["human"] == dict(by_human)
+    by_policy = Counter(r[0] for r in sanctions if not str(r[1]).startswith("moderator:"))
+    assert got.sanctions == {"human": dict(by_human), "automated": dict(by_policy)}
 
     complaint_rows = raw(app, "SELECT state, received_at, handled_at FROM complaints")
     received = [r for r in complaint_rows if inside(r[1])]
