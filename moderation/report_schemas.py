@@ -4,7 +4,7 @@ validated with pydantic like :mod:`moderation.schemas` (strict types, unknown ke
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -66,11 +66,33 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
+def _reason_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(report_reasons())  # the registry as declared when described
+
+
+#: The rules :func:`illegal_problems` and ``_no_email`` enforce, stated in JSON Schema
+#: (OpenAPI 3.1) so that a client or a fuzzer generating from the description meets them.
+_ILLEGAL_NEEDS: dict[str, Any] = {
+    "if": {"properties": {"reason": {"const": ILLEGAL}}, "required": ["reason"]},
+    "then": {
+        "required": ["law", "explanation", "good_faith"],
+        "properties": {
+            "law": {"type": "string", "pattern": r"\S"},
+            "explanation": {"type": "string", "pattern": r"\S"},
+            "good_faith": {"const": True},
+        },
+    },
+}
+EMAIL_PATTERN = _EMAIL_RE.pattern
+
+
 class ReportIn(_In):
     """A reader's report, forwarded by the site. ``illegal`` needs ``law``, ``explanation``
     and ``good_faith: true`` (checked by :func:`illegal_problems`, which names each field)."""
 
-    reason: Annotated[str, AfterValidator(_known_reason)]
+    model_config = ConfigDict(json_schema_extra=_ILLEGAL_NEEDS)
+
+    reason: Annotated[str, AfterValidator(_known_reason), Field(json_schema_extra=_reason_enum)]
     law: LawText | None = None
     explanation: ExplanationText | None = None
     good_faith: bool | None = None
@@ -80,6 +102,7 @@ class ReportIn(_In):
             StringConstraints(min_length=1, max_length=REPORTER_MAX, pattern=NO_NUL),
             AfterValidator(_storable),
             AfterValidator(_no_email),
+            Field(json_schema_extra={"not": {"pattern": EMAIL_PATTERN}}),
         ]
         | None
     ) = None

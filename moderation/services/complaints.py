@@ -24,12 +24,13 @@ from moderation.extensions import db
 from moderation.policy.loader import PolicySet
 from moderation.services import audit, events, review
 from moderation.services.sites import SiteLike
+from moderation.services.users import actor_name
 from moderation.statuses import AuthorStatus, CommentStatus
 from moderation.tables import AuthorAction, Comment, Complaint
 
 WINDOW_MONTHS = 6
 REPLY_MAX = 2000
-HUMAN_PREFIX = "moderator:"
+HUMAN_PREFIX = actor_name("")  # every dashboard user acts as "moderator:<name>"
 Outcome = Literal["uphold", "reverse"]
 
 

@@ -26,9 +26,10 @@ from moderation.report_schemas import ILLEGAL, ReportIn
 from moderation.services import audit, report_outcomes
 from moderation.services.queue import Page, QueueItem, queue_item
 from moderation.services.sites import SiteLike
+from moderation.services.users import actor_name
 from moderation.tables import Comment, CommentReport, Site
 
-HUMAN_PREFIX = "moderator:"
+HUMAN_PREFIX = actor_name("")  # every dashboard user acts as "moderator:<name>"
 
 
 def reporter_hash(key: str, site: str, reference: str) -> str:
@@ -212,27 +213,3 @@ def reported_queue(
             )
         )
     return Page(items, int(total), page, per_page)
-
-
-def open_report_count() -> int:
-    """Comments waiting in the Reported queue."""
-    count: int = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(CommentReport.comment_id))).where(
-            CommentReport.state == "open"
-        )
-    ).scalar_one()
-    return count
-
-
-def report_counts(comment_id: int) -> dict[str, int]:
-    """All reports of a comment: ``open``, ``grouped`` and ``total``."""
-    open_, grouped, total = db.session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((CommentReport.state == "open", 1), else_=0)), 0),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((CommentReport.grouped.is_(True), 1), else_=0)), 0
-            ),
-            sa.func.count(CommentReport.id),
-        ).where(CommentReport.comment_id == comment_id)
-    ).one()
-    return {"open": int(open_), "grouped": int(grouped), "total": int(total)}

@@ -25,6 +25,7 @@ from moderation.categories import CATEGORIES
 from moderation.extensions import db
 from moderation.services import complaints
 from moderation.services.audit_query import neutralise
+from moderation.services.users import actor_name
 from moderation.statuses import AuthorStatus
 from moderation.tables import AuditEntry, Author, AuthorAction, Comment, CommentReport, Site
 
@@ -36,7 +37,7 @@ SANCTION_TYPES = {
     "block": AuthorStatus.BLOCKED.value,
 }
 UNCATEGORISED = "uncategorised"
-HUMAN_PREFIX = "moderator:"
+HUMAN_PREFIX = actor_name("")  # every dashboard user acts as "moderator:<name>"
 
 
 @dataclass(frozen=True, slots=True)
