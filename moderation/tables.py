@@ -506,3 +506,72 @@ class DsaStatement(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str | None] = mapped_column(sa.String(1000))
 
     site: Mapped[Site] = relationship()
+
+
+class CommentReport(db.Model):  # type: ignore[name-defined,misc]
+    """A reader's report of a comment, forwarded by the site (DSA Art. 16 notice and action).
+
+    ``state``: ``open`` waits in the Reported queue for a person; ``resolved`` was answered
+    (``report.resolved`` sent). ``grouped`` marks a report on a comment a moderator had
+    already reviewed, for a reason seen before: stored and counted, answered with the earlier
+    outcome, never queued. ``reporter_hash`` is an HMAC of the site's reporter reference
+    (never stored in clear).
+    """
+
+    __tablename__ = "comment_reports"
+    __table_args__ = (
+        sa.Index("ix_comment_reports_comment_id_state", "comment_id", "state"),
+        sa.Index("ix_comment_reports_site_id_created_at", "site_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    law: Mapped[str | None] = mapped_column(sa.String(500))
+    explanation: Mapped[str | None] = mapped_column(sa.String(4000))
+    good_faith: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(sa.String(2000))
+    reporter_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(_enum(("open", "resolved"), "report_state"))
+    grouped: Mapped[bool] = mapped_column(default=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(100))
+    # The comment's status after the review that answered the report, and whether the
+    # review changed it ("changed") or left it as it was ("no_change").
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    action: Mapped[str | None] = mapped_column(sa.String(16))
+
+    comment: Mapped[Comment] = relationship()
+
+
+class Complaint(db.Model):  # type: ignore[name-defined,misc]
+    """A complaint against a decision (DSA Art. 20): a comment's restriction or an author's
+    sanction. It records who made the contested decision, so that a different person
+    handles it (unless the policy made it), and the reasoned reply that goes to the site."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (sa.Index("ix_complaints_site_id_received_at", "site_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("authors.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(_enum(("decision", "sanction"), "complaint_subject"))
+    message: Mapped[str] = mapped_column(sa.String(2000))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decision: Mapped[str] = mapped_column(sa.String(16))  # what was contested: rejected, …
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str] = mapped_column(sa.String(100))
+    state: Mapped[str] = mapped_column(
+        _enum(("pending", "upheld", "reversed"), "complaint_state"), default="pending"
+    )
+    handled_by: Mapped[str | None] = mapped_column(sa.String(100))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply: Mapped[str | None] = mapped_column(sa.String(2000))
+
+    comment: Mapped[Comment] = relationship()
+    author: Mapped[Author] = relationship()

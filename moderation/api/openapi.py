@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from moderation.api.blueprint import bp
 from moderation.dsa.schema import StatementOfReasons
+from moderation.report_schemas import ComplaintIn, ComplaintOut, ReportIn, ReportOut
 from moderation.schemas import (
     COMMENT_ID_PATTERN,
     SITE_NAME_PATTERN,
@@ -53,6 +54,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "Comment": CommentOut,
     "Error": ErrorOut,
     "StatementOfReasons": StatementOfReasons,
+    "ReportIn": ReportIn,
+    "Report": ReportOut,
+    "ComplaintIn": ComplaintIn,
+    "Complaint": ComplaintOut,
 }
 
 DESCRIPTION = (
@@ -199,6 +204,53 @@ def openapi_model() -> OpenAPI:
                         "400": _error("Invalid body, site name or comment id"),
                         "404": _error("No such comment"),
                         "409": _error("Not rejected, or already appealed"),
+                        **_UNAUTHORIZED,
+                    },
+                )
+            ),
+            "/comments/{site}/{comment_id}/reports": PathItem(
+                post=Operation(
+                    operationId="reportComment",
+                    summary="Forward a reader's report (DSA Art. 16 notice)",
+                    description=(
+                        "reason: a policy category or 'illegal' (then law, explanation and "
+                        "good_faith: true are required). reporter: an opaque reference, never "
+                        "an email; only its keyed hash is stored and sent back. Reports of a "
+                        "comment a moderator already reviewed, for a reason seen then, are "
+                        "grouped (queued: false) and answered at once by report.resolved."
+                    ),
+                    security=_SIGNED,
+                    parameters=_PATH_PARAMS,
+                    requestBody=RequestBody(required=True, content=_json("ReportIn")),
+                    responses={
+                        "201": _answer("The stored report", "Report"),
+                        "400": _error("Invalid body, reason, reporter or identifiers"),
+                        "404": _error("No such comment"),
+                        "415": _error("Not application/json"),
+                        "429": _error("Too many reports from this reporter or site"),
+                        **_UNAUTHORIZED,
+                    },
+                )
+            ),
+            "/comments/{site}/{comment_id}/complaints": PathItem(
+                post=Operation(
+                    operationId="complainAboutDecision",
+                    summary="A complaint against a restriction or a sanction (DSA Art. 20)",
+                    description=(
+                        "Taken for six months after the decision. The reasoned reply comes "
+                        "as a complaint.resolved event; a reversal also sends comment.updated "
+                        "(or author.reinstated)."
+                    ),
+                    security=_SIGNED,
+                    parameters=_PATH_PARAMS,
+                    requestBody=RequestBody(required=True, content=_json("ComplaintIn")),
+                    responses={
+                        "201": _answer("The stored complaint", "Complaint"),
+                        "400": _error("Invalid body, site name or comment id"),
+                        "404": _error("No such comment"),
+                        "409": _error("Nothing to contest, or a complaint is pending"),
+                        "415": _error("Not application/json"),
+                        "422": _error("Past the deadline (named in the message)"),
                         **_UNAUTHORIZED,
                     },
                 )

@@ -251,3 +251,49 @@ class ActiveInput(Input):
 
 class CallbackInput(Input):
     callback_url: Annotated[str, Field(max_length=2048)] | None = None
+
+
+# --- reports, complaints, transparency (DSA) ---------------------------------------------
+
+
+class ReportedQuery(Input):
+    site: Text | None = None
+    page: Page = 1
+
+
+class KeepInput(Input):
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    next: Annotated[str, Field(max_length=2000)] | None = None
+    version: Version | None = None
+
+
+class ComplaintInput(Input):
+    outcome: Literal["uphold", "reverse"]
+    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+MAX_REPORT_DAYS = 366
+
+
+class TransparencyQuery(Input):
+    """``?site=&from=&to=``: a site and an inclusive range of UTC days (at most a year)."""
+
+    site: Text
+    since: date = Field(alias="from")
+    until: date = Field(alias="to")
+
+    @classmethod
+    def parse(cls, data: MultiDict[str, str]) -> Self:
+        raw = {key: data[key] for key in ("site", "from", "to") if key in data}
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise FormError(_problems(exc)) from None
+
+    @_model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.until < self.since:
+            raise ValueError("'to' is before 'from'")
+        if (self.until - self.since).days + 1 > MAX_REPORT_DAYS:
+            raise ValueError(f"the period is longer than {MAX_REPORT_DAYS} days")
+        return self

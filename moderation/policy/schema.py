@@ -61,12 +61,17 @@ class SpamRules(_Strict):
 
 
 class RateLimits(_Strict):
-    """Intake limits in the ``limits`` notation ("10/minute;100/hour"); empty = unlimited."""
+    """Intake limits in the ``limits`` notation ("10/minute;100/hour"); empty = unlimited.
+
+    ``reporter`` limits readers' reports per reporter reference; ``reports`` all reports of
+    the site together."""
 
     site: str = ""
     author: str = ""
+    reporter: str = ""
+    reports: str = ""
 
-    @field_validator("site", "author")
+    @field_validator("site", "author", "reporter", "reports")
     @classmethod
     def _parses(cls, value: str) -> str:
         if value:

@@ -60,6 +60,8 @@ EVENT_TYPES = (
     "author.reinstated",
     "model.promoted",  # a site model passed the gate and now scores the site
     "model.rejected",  # a retrained candidate was refused by the gate (details: the reasons)
+    "report.resolved",  # readers' reports of a comment answered (details: reports, outcome)
+    "complaint.resolved",  # a complaint (DSA Art. 20) decided, with the reasoned reply
 )
 #: Site-level events: ordered per site, about neither a comment nor an author.
 SITE_EVENT_TYPES = frozenset({"model.promoted", "model.rejected"})

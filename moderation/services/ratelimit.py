@@ -82,3 +82,19 @@ class IntakeLimiter:
                 "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
             )
         return None
+
+    def hit(self, scope: str, spec: str, *keys: str) -> Refusal | None:
+        """Count one request against ``spec`` (e.g. "10/minute;100/day") under ``scope`` and
+        ``keys``; a :class:`Refusal` for the first exhausted limit. Fails open like
+        :meth:`check`."""
+        try:
+            strategy = self._strategy()
+            for item in self._items(spec):
+                if not strategy.hit(item, scope, *keys):
+                    reset = strategy.get_window_stats(item, scope, *keys).reset_time
+                    return Refusal(scope, str(item), max(1, math.ceil(reset - time.time())))
+        except Exception as exc:
+            log.warning(
+                "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
+            )
+        return None

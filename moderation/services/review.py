@@ -22,7 +22,7 @@ from moderation.policy.loader import PolicySet
 from moderation.policy.schema import Policy
 from moderation.sanctions import Sanction
 from moderation.scoring.types import CATEGORIES, Category
-from moderation.services import audit, dsa, events, labels
+from moderation.services import audit, dsa, events, labels, report_outcomes
 from moderation.services.authors import (
     count_outcome,
     revoke_comment_strikes,
@@ -215,6 +215,9 @@ def _change_outcome(
         details={"actor": actor, "previous_status": old_status, "reason": reason},
         statement=statement,
     )
+    report_outcomes.resolve_on_review(
+        comment, actor=actor, changed=old_status != new_status, now=now
+    )
 
 
 def approve(
@@ -225,10 +228,12 @@ def approve(
     note: str | None = None,
     now: datetime,
     seen_version: int | None = None,
+    commit: bool = True,
 ) -> Comment:
     """Publish a held (or previously rejected) comment; overturning removes its strike.
 
     Raises :class:`ConflictError` when the comment is no longer at ``seen_version``.
+    ``commit=False`` leaves the transaction to the caller (a complaint's reversal).
     """
     comment = _claim(comment_id, seen_version)
     if comment.status == CommentStatus.PENDING:
@@ -244,7 +249,8 @@ def approve(
         note=note,
         now=now,
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return comment
 
 
@@ -350,9 +356,17 @@ def sanction_author(
 
 
 def reinstate_author(
-    author_id: int, *, actor: str, policies: PolicySet, reason: str, now: datetime
+    author_id: int,
+    *,
+    actor: str,
+    policies: PolicySet,
+    reason: str,
+    now: datetime,
+    commit: bool = True,
 ) -> Author:
-    """Back to ``active``. Active strikes stay on record (and still count for the ladder)."""
+    """Back to ``active``. Active strikes stay on record (and still count for the ladder).
+
+    ``commit=False`` leaves the transaction to the caller (a complaint's reversal)."""
     author = db.session.get(Author, author_id)
     if author is None:
         raise ReviewError(f"no author {author_id}")
@@ -367,8 +381,41 @@ def reinstate_author(
         now=now,
         policy_version=policies.for_site(author.site.name).version,
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return author
+
+
+def keep(
+    comment_id: int,
+    *,
+    actor: str,
+    note: str | None = None,
+    now: datetime,
+    seen_version: int | None = None,
+) -> Comment:
+    """A person reviewed a reported comment and leaves its decision as it is: its open
+    reports are answered (``report.resolved``, action ``no_change``).
+
+    Raises :class:`ReviewError` when the comment has no open report, and
+    :class:`ConflictError` when it is no longer at ``seen_version``.
+    """
+    comment = _claim(comment_id, seen_version)
+    if not report_outcomes.open_reports(comment.id):
+        db.session.rollback()
+        raise ReviewError("the comment has no open report to answer")
+    audit.record(
+        actor,
+        "comment.kept",
+        now=now,
+        site_id=comment.site_id,
+        target_type="comment",
+        target_id=comment.external_id,
+        details={"status": comment.status, "note": note},
+    )
+    report_outcomes.resolve_on_review(comment, actor=actor, changed=False, now=now)
+    db.session.commit()
+    return comment
 
 
 def add_note(author_id: int, *, actor: str, text: str, now: datetime) -> AuthorNote:

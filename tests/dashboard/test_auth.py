@@ -35,6 +35,7 @@ def dashboard_rules(app: Flask) -> list[tuple[str, str]]:
             continue
         url = rule.rule.replace("<int:comment_id>", "1").replace("<int:author_id>", "1")
         url = url.replace("<int:site_id>", "1").replace("<int:user_id>", "1")
+        url = url.replace("<int:complaint_id>", "1")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             out.append((method, url))
     return out

@@ -63,6 +63,8 @@ def test_api_never_fails(live: tuple[str, Process], app: Flask, site: tuple[str,
         ("post", "/comments"),
         ("get", "/comments/{site}/{comment_id}"),
         ("post", "/comments/{site}/{comment_id}/appeal"),
+        ("post", "/comments/{site}/{comment_id}/reports"),
+        ("post", "/comments/{site}/{comment_id}/complaints"),
     }
     statuses: list[int] = []
     for operation in operations:
