@@ -15,8 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from moderation.dsa.build import LegalGround
 from moderation.extensions import db
-from moderation.services import events
+from moderation.services import dsa, events
 from moderation.tables import Comment, CommentReport
 
 CHANGED, NO_CHANGE = "changed", "no_change"
@@ -75,6 +76,23 @@ def answer(
             "reviewed_by": "moderator" if actor.startswith("moderator:") else actor,
         },
     )
+
+
+def note_notices(comment: Comment) -> None:
+    """Before a person's decision on ``comment`` is stated: when readers' reports wait on it,
+    the decision answers a notice (DSA Art. 16, ``SOURCE_ARTICLE_16`` in its statement of
+    reasons), and when one of them reported illegal content, its law and explanation are the
+    statement's legal ground (the earliest such report's)."""
+    waiting = open_reports(comment.id)
+    if not waiting:
+        return
+    illegal = next((r for r in waiting if r.reason == "illegal" and r.law), None)
+    ground = (
+        LegalGround(law=illegal.law, explanation=illegal.explanation or "")
+        if illegal is not None and illegal.law
+        else None
+    )
+    dsa.note_notice(comment, legal_ground=ground)
 
 
 def resolve_on_review(comment: Comment, *, actor: str, changed: bool, now: datetime) -> None:

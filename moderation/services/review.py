@@ -205,6 +205,8 @@ def _change_outcome(
     labels.from_review(comment, outcome, reason=reason, actor=actor, appeal=appeal, now=now)
     # A statement of reasons for a new restriction; an upheld appeal keeps the restriction
     # its statement already covers.
+    if not appeal:
+        report_outcomes.note_notices(comment)  # readers' reports: a notice, maybe a law
     statement = None if appeal else dsa.for_comment(comment, now=now)
     events.emit(
         "comment.appeal_resolved" if appeal else "comment.updated",

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from moderation.dsa.schema import StatementOfReasons
 from moderation.extensions import db
 from moderation.services import users
 from moderation.tables import Comment, CommentReport, utcnow
@@ -121,6 +122,12 @@ def test_reports_reach_a_person_once_and_complaints_go_to_another_moderator(
     )
     seen = types_of(stack, "rep-1")
     assert seen.index("comment.updated") < seen.index("report.resolved")
+    # The rejection's statement of reasons (DSA Art. 17) answers a notice (Art. 16).
+    rejected = next(e for e in site_events(stack, "rep-1") if e["type"] == "comment.updated")
+    statement = StatementOfReasons.model_validate(rejected["statement_of_reasons"])
+    assert statement.decision_visibility == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    assert statement.source_type == "SOURCE_ARTICLE_16"
+    assert statement.automated_decision == "AUTOMATED_DECISION_NOT_AUTOMATED"
     resolved = next(e for e in site_events(stack, "rep-1") if e["type"] == "report.resolved")
     assert resolved["details"]["outcome"] == "rejected"
     assert resolved["details"]["reports"] == [
@@ -199,6 +206,7 @@ def test_reports_reach_a_person_once_and_complaints_go_to_another_moderator(
     assert answer["details"]["reply"] == "A quotation, reported accurately: restored."
     updated = [e for e in site_events(stack, "rep-1") if e["type"] == "comment.updated"][-1]
     assert updated["comment"]["status"] == "published"
+    assert updated.get("statement_of_reasons") is None  # a reversal restricts nothing
 
     # The transparency report counts what happened: 22 reports, 20 grouped, 1 complaint...
     today = utcnow().date().isoformat()

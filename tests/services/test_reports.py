@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from moderation import configured
+from moderation.extensions import db
 from moderation.report_schemas import ReportIn
-from moderation.services import intake, reports, review
+from moderation.services import dsa, intake, reports, review
 from moderation.services.sites import require_site
-from moderation.tables import utcnow
+from moderation.tables import Comment, utcnow
 from tests.services.test_decisions import CLEAN, score, submit
 
 
@@ -63,3 +65,50 @@ def test_keep_needs_an_open_report(app: Flask) -> None:
     score(app, pk, utcnow())
     with app.app_context(), pytest.raises(review.ReviewError, match="no open report"):
         review.keep(pk, actor="moderator:ann", now=utcnow())
+
+
+@pytest.mark.usefixtures("site")
+@pytest.mark.parametrize(
+    ("reasons", "ground"),
+    [
+        (("attack",), None),  # a notice for a policy reason: the terms are the ground
+        (("attack", "illegal"), ("L", "E")),  # a notice naming a law: that law is the ground
+    ],
+)
+def test_a_rejection_after_reports_states_that_it_answers_a_notice(
+    app: Flask, reasons: tuple[str, ...], ground: tuple[str, str] | None
+) -> None:
+    pk = submit(app, "c1", CLEAN, utcnow())
+    score(app, pk, utcnow())
+    file(app, "c1", *reasons)
+    with app.app_context():
+        review.reject(
+            pk, actor="moderator:ann", policies=configured.policies(), reason="attack", now=utcnow()
+        )
+        comment = db.session.get(Comment, pk)
+        assert comment is not None
+        statement = dsa.comment_statement(comment)
+    assert statement is not None
+    assert statement["source_type"] == "SOURCE_ARTICLE_16"
+    if ground is None:
+        assert statement["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+    else:
+        assert statement["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+        law, explanation = ground
+        assert statement["illegal_content_legal_ground"] == law
+        assert statement["illegal_content_explanation"] == explanation
+
+
+@pytest.mark.usefixtures("site")
+def test_a_rejection_without_reports_is_voluntary(app: Flask) -> None:
+    pk = submit(app, "c1", CLEAN, utcnow())
+    score(app, pk, utcnow())
+    with app.app_context():
+        review.reject(
+            pk, actor="moderator:ann", policies=configured.policies(), reason="attack", now=utcnow()
+        )
+        comment = db.session.get(Comment, pk)
+        assert comment is not None
+        statement = dsa.comment_statement(comment)
+    assert statement is not None
+    assert statement["source_type"] == "SOURCE_VOLUNTARY"
