@@ -15,6 +15,7 @@ from moderation.scoring.classifier import Classifier, default_model_path
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.site_model import Model, SiteModelStore
+from moderation.scoring.threat_target import ThreatTargets
 from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,17 @@ class Pipeline:
         patterns: PatternFilter,
         classifier: Classifier | None,
         site_models: SiteModelStore | None = None,
+        targets: ThreatTargets | None = None,
     ) -> None:
         self.rules = rules
         self.patterns = patterns
         self.classifier = classifier
         self.site_models = site_models
+        # Violent words aimed at no person (hyperbole): a match the policy caps threat by.
+        self.targets = targets
         versions = {"rules": rules.version, "patterns": patterns.version}
+        if targets is not None:
+            versions["targets"] = targets.version
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
@@ -94,10 +100,15 @@ class Pipeline:
             # The model was trained with the word-list hits as features: pass them.
             predictions = model.predict_batch(normalized, matches=word_matches)
         results = []
-        for norm, found, probs in zip(normalized, word_matches, predictions, strict=True):
+        for text, norm, found, probs in zip(
+            texts, normalized, word_matches, predictions, strict=True
+        ):
             scores = {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
             phrases = self.patterns.find(norm, found)
             matches = sorted([*found, *phrases], key=lambda m: (m.start, m.end))
+            untargeted = self.targets.check(norm, text, matches) if self.targets else None
+            if untargeted is not None:
+                matches = sorted([*matches, untargeted], key=lambda m: (m.start, m.end))
             evidence: list[Evidence] = []
             if explain_above and model is not None:
                 wanted = [c for c, floor in explain_above.items() if scores.get(c, 0.0) >= floor]
@@ -125,12 +136,13 @@ def build_pipeline(
     sites' promoted models are read from ``site_models_dir`` when they are first scored."""
     rules = RuleFilter.from_config(config_dir)
     patterns = PatternFilter.from_config(config_dir)
+    targets = ThreatTargets.from_config(config_dir)
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
         log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
     store = SiteModelStore(site_models_dir) if site_models_dir is not None else None
-    return Pipeline(rules, patterns, classifier, store)
+    return Pipeline(rules, patterns, classifier, store, targets)
 
 
 def get_pipeline(
