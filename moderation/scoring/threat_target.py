@@ -64,21 +64,96 @@ _SECOND_PERSON = re.compile(
 )
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-_CLAUSE_PUNCT = re.compile(r"[,;:()\"—–]|\s-\s")
+_CLAUSE_PUNCT = re.compile('[,;:()"\u2014\u2013]|\\s-\\s')
 _CONJUNCTIONS = frozenset(
-    "and but or so because while whereas although though if when until unless then".split()
+    [
+        "and",
+        "but",
+        "or",
+        "so",
+        "because",
+        "while",
+        "whereas",
+        "although",
+        "though",
+        "if",
+        "when",
+        "until",
+        "unless",
+        "then",
+    ]
 )
 #: Words that say nothing about who does it: auxiliaries, adverbs, negation.
 _FUNCTION = frozenset(
-    """will would could should can may might must shall is are was were be been being am
-    going gonna to has have had does do did not never just really slowly already actually
-    absolutely literally totally truly simply also still about only even probably surely
-    certainly definitely basically honestly seriously please now then ll 'll re 've 'd""".split()
+    [
+        "will",
+        "would",
+        "could",
+        "should",
+        "can",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "going",
+        "gonna",
+        "to",
+        "has",
+        "have",
+        "had",
+        "does",
+        "do",
+        "did",
+        "not",
+        "never",
+        "just",
+        "really",
+        "slowly",
+        "already",
+        "actually",
+        "absolutely",
+        "literally",
+        "totally",
+        "truly",
+        "simply",
+        "also",
+        "still",
+        "about",
+        "only",
+        "even",
+        "probably",
+        "surely",
+        "certainly",
+        "definitely",
+        "basically",
+        "honestly",
+        "seriously",
+        "please",
+        "now",
+        "then",
+        "ll",
+        "'ll",
+        "re",
+        "'ve",
+        "'d",
+    ]
 )
 #: Words before an imperative verb ("just kill the bill", "let's kill it").
-_IMPERATIVE_LEAD = frozenset("just please go now then so and simply pls let's lets".split())
+_IMPERATIVE_LEAD = frozenset(
+    ["just", "please", "go", "now", "then", "so", "and", "simply", "pls", "let's", "lets"]
+)
 #: Prepositions that end the object of a verb ("killing the high street with parking fees").
-_OBJECT_END = frozenset("for with in on at by to from into through over under of".split())
+_OBJECT_END = frozenset(
+    ["for", "with", "in", "on", "at", "by", "to", "from", "into", "through", "over", "under", "of"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +239,9 @@ class ThreatTargets:
                 continue
             if token.word in self._targets:
                 return True
-            if token.word in group_adj and i + 1 < len(tokens):
-                if tokens[i + 1].word in group_noun:
-                    return True
+            after = tokens[i + 1].word if i + 1 < len(tokens) else ""
+            if token.word in group_adj and after in group_noun:
+                return True
         return False
 
     def _figurative(
