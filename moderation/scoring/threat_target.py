@@ -50,7 +50,7 @@ _LISTS = (
     "irregular",
     "pronouns",
     "people",
-    "first_person",
+    "commenter",
     "self",
     "abstract",
     "literal",
@@ -64,7 +64,7 @@ _SECOND_PERSON = re.compile(
 )
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-_CLAUSE_PUNCT = re.compile('[,;:()"\u2014\u2013]|\\s-\\s')
+_CLAUSE_PUNCT = re.compile("[,;:()\u2014\u2013]|\\s-\\s")
 _CONJUNCTIONS = frozenset(
     [
         "and",
@@ -259,7 +259,13 @@ class ThreatTargets:
             return False
         if base in ("kill", "murder") and after and after[0].word == "for":
             return True  # "I'd kill for a decent bus service": wanting, not harming
-        doer = self._doer(before)
+        if _passive(before, tokens[index].word):
+            # "the bill was killed": the subject is what is hurt; only an abstraction is
+            # a figure ("Omar Khadr should have been executed", "the town was destroyed")
+            return not self._named(normalized, original, before) and any(
+                t.word in self._abstract for t in before
+            )
+        doer = self._doer(normalized, original, before)
         obj = self._object(after)
         if obj == "self":  # "this heat is killing me"; "I kill me" is no figure
             return doer == "thing"
@@ -267,13 +273,31 @@ class ThreatTargets:
             return True
         return obj == "abstract" and base not in self._lists["literal"]
 
-    def _doer(self, before: Sequence[_Token]) -> str:
-        """``commenter`` (first person, an imperative or no subject at all) or ``thing``."""
+    def _doer(self, normalized: Normalized, original: str, before: Sequence[_Token]) -> str:
+        """``commenter`` (first person, an imperative or exhortation, or no subject at all),
+        ``person`` (a capitalised name: "Trump will destroy...") or ``thing``."""
         words = [t.word for t in before]
-        if any(w in self._lists["first_person"] for w in words):
+        if any(w in self._lists["commenter"] for w in words):
             return "commenter"
+        if self._named(normalized, original, before):
+            return "person"
         content = [w for w in words if w not in _FUNCTION and w not in _IMPERATIVE_LEAD]
         return "thing" if content else "commenter"
+
+    def _named(self, normalized: Normalized, original: str, before: Sequence[_Token]) -> bool:
+        """A capitalised name before the verb: a capitalised word that is not the first of
+        the clause, or a first word followed straight by an auxiliary ("Trump will",
+        "Walker did"), unless it is an abstraction ("Brexit" is not: it stays a name)."""
+        for i, token in enumerate(before):
+            written = original[slice(*normalized.original_span(token.start, token.end))]
+            if not written[:1].isupper() or (written.isupper() and len(written) > 3):
+                continue
+            if token.word in self._abstract or token.word in _FUNCTION:
+                continue
+            following = before[i + 1].word if i + 1 < len(before) else ""
+            if i > 0 or following in _FUNCTION or not following:
+                return True
+        return False
 
     def _object(self, after: Sequence[_Token]) -> str | None:
         """``self`` (me, us), ``abstract``, ``other``, or None when the verb has none."""
@@ -308,6 +332,36 @@ class ThreatTargets:
             if written[:1].isupper() and token.word not in self._abstract:
                 return True
         return False
+
+
+_BE = frozenset(
+    [
+        "be",
+        "been",
+        "being",
+        "is",
+        "are",
+        "was",
+        "were",
+        "get",
+        "gets",
+        "got",
+        "getting",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+    ]
+)
+
+
+def _passive(before: Sequence[_Token], verb: str) -> bool:
+    """``verb`` is a past participle after a form of be or get ("was killed", "been
+    summarily executed"), an adverb allowed between."""
+    if not (verb.endswith("ed") or verb in ("shot", "hung", "burnt", "slain")):
+        return False
+    words = [t.word for t in before][-2:]
+    return bool(words) and (words[-1] in _BE or (len(words) == 2 and words[0] in _BE))
 
 
 def _clause(text: str, tokens: Sequence[_Token], index: int) -> tuple[int, int]:
