@@ -14,9 +14,11 @@ records why. It reports nothing, so the score stands, when:
   noun (reporter, mayor, family, people, everyone, anyone...), a group of patterns.yaml, or a
   capitalised name after the verb ("Kill Trump"); a possessive ("the referee's decision")
   names no target;
-* a violent verb is not figurative: the commenter is the doer (first person, or an
-  imperative) and the object is not an abstraction ("I'll kill the cat", "Burn the town
-  hall"), or the verb is one that is never figurative ("rape").
+* a violent verb is not figurative: the commenter is the doer (first person, an imperative
+  or an exhortation: "time to start killing...") or a named person is ("Trump will
+  destroy..."), and the object is not an abstraction ("I'll kill the cat", "Burn the town
+  hall"); a passive's subject is not an abstraction ("X should have been executed"); or the
+  verb is one that is never figurative ("rape").
 
 A thing as the doer ("the bill", "rents", "this heat") may hurt any object but a person; the
 commenter as the doer may hurt only an abstraction ("kill the bill") or want something

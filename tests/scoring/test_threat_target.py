@@ -35,6 +35,9 @@ HYPERBOLE = [
     "These parking charges are killing us.",
     "THE BILL WILL KILL THE HIGH STREET!!!",
     "the b1ll w1ll k1ll the high street",
+    "Trudeau is wrecking it.",  # a named doer, an abstract object
+    "The bill was killed in committee.",  # a passive whose subject is an abstraction
+    "The new tax rules are going to strangle small businesses.",
 ]
 
 THREATS = [
@@ -64,6 +67,12 @@ TARGETED = [
     "This law will kill Muslims.",  # a group
     "Some people deserve to be killed.",
     "Trump believes only Americans should be allowed to kill many.",
+    "Time to start killing criminals in the act.",  # an exhortation, people as the object
+    "Gotta start shooting these thieves!",
+    "May all these worthless fuckers drown.",
+    "Omar Khadr should simply have been summarily executed.",  # a passive, a name
+    "Trump will destroy those useless commies.",  # a named doer, people as the object
+    "Let it burn.",
 ]
 
 
