@@ -247,7 +247,8 @@ class Policy(_Strict):
             if cap >= hold:
                 raise ValueError(
                     f"threat_target.max_untargeted ({cap:g}) must be below the threat hold "
-                    f"threshold of {where} ({hold:g}), or figurative speech is held"
+                    f"threshold of {where} ({hold:g}), or figurative speech is held "
+                    "(lower it, or set 1.0 for no cap)"
                 )
         return self
 
