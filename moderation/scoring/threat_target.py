@@ -46,6 +46,10 @@ __all__ = ["FIGURATIVE", "ThreatTargets"]
 #: The match term of a comment whose violent words target no person (see the module doc).
 FIGURATIVE = "figurative-violence"
 
+#: More violent verbs than this in one comment: the check reports nothing (the score
+#: stands), which also bounds its work on long texts.
+MAX_VERBS = 12
+
 _LISTS = (
     "verbs",
     "never_figurative",
@@ -211,12 +215,16 @@ class ThreatTargets:
         if _SECOND_PERSON.search(text) or self._weapon.search(text):
             return None
         first: _Token | None = None
+        budget = MAX_VERBS
         for sentence in _SENTENCE.finditer(text):
             tokens = [
                 _Token(m.group(), sentence.start() + m.start(), sentence.start() + m.end())
                 for m in _TOKEN.finditer(sentence.group())
             ]
             verbs = [i for i, t in enumerate(tokens) if t.word in self._forms]
+            budget -= len(verbs)
+            if budget < 0:
+                return None  # a wall of violent words is no figure of speech (and bounded)
             if not verbs:
                 continue
             if any(tokens[i].word in self._never for i in verbs):
@@ -288,8 +296,9 @@ class ThreatTargets:
 
     def _named(self, normalized: Normalized, original: str, before: Sequence[_Token]) -> bool:
         """A capitalised name before the verb: a capitalised word that is not the first of
-        the clause, or a first word followed straight by an auxiliary ("Trump will",
-        "Walker did"), unless it is an abstraction ("Brexit" is not: it stays a name)."""
+        the clause, or a first word not ending in -s followed straight by a singular
+        auxiliary or the verb ("Trump will", "Walker did"; not "Rents are", "Rates kill"),
+        unless it is an abstraction."""
         for i, token in enumerate(before):
             written = original[slice(*normalized.original_span(token.start, token.end))]
             if not written[:1].isupper() or (written.isupper() and len(written) > 3):
@@ -297,7 +306,7 @@ class ThreatTargets:
             if token.word in self._abstract or token.word in _FUNCTION:
                 continue
             following = before[i + 1].word if i + 1 < len(before) else ""
-            if i > 0 or following in _FUNCTION or not following:
+            if i > 0 or (following in _SINGULAR and not token.word.endswith("s")):
                 return True
         return False
 
@@ -336,6 +345,33 @@ class ThreatTargets:
         return False
 
 
+#: What follows a one-word singular subject ("" is the verb itself: "Trump kills...").
+_SINGULAR = frozenset(
+    [
+        "",
+        "is",
+        "was",
+        "has",
+        "will",
+        "would",
+        "did",
+        "does",
+        "can",
+        "could",
+        "should",
+        "must",
+        "might",
+        "may",
+        "just",
+        "really",
+        "also",
+        "'s",
+        "had",
+        "isn't",
+        "wasn't",
+        "won't",
+    ]
+)
 _BE = frozenset(
     [
         "be",

@@ -38,6 +38,8 @@ HYPERBOLE = [
     "Trudeau is wrecking it.",  # a named doer, an abstract object
     "The bill was killed in committee.",  # a passive whose subject is an abstraction
     "The new tax rules are going to strangle small businesses.",
+    "Rents are killing this town.",  # a plural first word is no name
+    "Trump is killing the economy.",  # a named doer, an abstract object
 ]
 
 THREATS = [
@@ -160,6 +162,18 @@ def test_a_threat_rule_match_vetoes_the_check(targets: ThreatTargets, pipeline: 
     assert targets.check(norm, text, words) is not None
     rule = pipeline.patterns.find(*pipeline.rules.analyze_batch(["Kill them all."])[0][::-1])
     assert targets.check(norm, text, [*words, *rule]) is None
+
+
+def test_a_wall_of_violent_words_is_no_figure_and_is_checked_quickly(
+    targets: ThreatTargets, pipeline: Pipeline
+) -> None:
+    import time
+
+    text = "the bill will kill " * 2000
+    norm = pipeline.rules.deobfuscate(text)
+    started = time.perf_counter()
+    assert targets.check(norm, text, []) is None
+    assert time.perf_counter() - started < 0.5
 
 
 def _config_copy(tmp_path: Path) -> Path:
