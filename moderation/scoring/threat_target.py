@@ -65,101 +65,32 @@ _LISTS = (
 _VOCAB = ("violence", "official", "group", "group_one", "group_adj", "group_noun", "insult_noun")
 _VOCAB_OPTIONAL = ("thing", "weapon")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _SECOND_PERSON = re.compile(
     r"\b(?:you|your|yours|you're|youre|you'll|you'd|you've|yourself|yourselves|u|ur|ya|yer)\b"
 )
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 _CLAUSE_PUNCT = re.compile("[,;:()\u2014\u2013]|\\s-\\s")
-_CONJUNCTIONS = frozenset(
-    [
-        "and",
-        "but",
-        "or",
-        "so",
-        "because",
-        "while",
-        "whereas",
-        "although",
-        "though",
-        "if",
-        "when",
-        "until",
-        "unless",
-        "then",
-    ]
+_CONJUNCTIONS = _words(
+    "and but or so because while whereas although though if when until unless then"
 )
 #: Words that say nothing about who does it: auxiliaries, adverbs, negation.
-_FUNCTION = frozenset(
-    [
-        "will",
-        "would",
-        "could",
-        "should",
-        "can",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "going",
-        "gonna",
-        "to",
-        "has",
-        "have",
-        "had",
-        "does",
-        "do",
-        "did",
-        "not",
-        "never",
-        "just",
-        "really",
-        "slowly",
-        "already",
-        "actually",
-        "absolutely",
-        "literally",
-        "totally",
-        "truly",
-        "simply",
-        "also",
-        "still",
-        "about",
-        "only",
-        "even",
-        "probably",
-        "surely",
-        "certainly",
-        "definitely",
-        "basically",
-        "honestly",
-        "seriously",
-        "please",
-        "now",
-        "then",
-        "ll",
-        "'ll",
-        "re",
-        "'ve",
-        "'d",
-    ]
+_FUNCTION = _words(
+    "will would could should can may might must shall is are was were be been being am "
+    "going gonna to has have had does do did not never just really slowly already "
+    "actually absolutely literally totally truly simply also still about only even "
+    "probably surely certainly definitely basically honestly seriously please now then ll "
+    "'ll re 've 'd"
 )
 #: Words before an imperative verb ("just kill the bill", "let's kill it").
-_IMPERATIVE_LEAD = frozenset(
-    ["just", "please", "go", "now", "then", "so", "and", "simply", "pls", "let's", "lets"]
-)
+_IMPERATIVE_LEAD = _words("just please go now then so and simply pls let's lets")
 #: Prepositions that end the object of a verb ("killing the high street with parking fees").
-_OBJECT_END = frozenset(
-    ["for", "with", "in", "on", "at", "by", "to", "from", "into", "through", "over", "under", "of"]
-)
+_OBJECT_END = _words("for with in on at by to from into through over under of")
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,51 +277,11 @@ class ThreatTargets:
 
 
 #: What follows a one-word singular subject ("" is the verb itself: "Trump kills...").
-_SINGULAR = frozenset(
-    [
-        "",
-        "is",
-        "was",
-        "has",
-        "will",
-        "would",
-        "did",
-        "does",
-        "can",
-        "could",
-        "should",
-        "must",
-        "might",
-        "may",
-        "just",
-        "really",
-        "also",
-        "'s",
-        "had",
-        "isn't",
-        "wasn't",
-        "won't",
-    ]
+_SINGULAR = {""} | _words(
+    "is was has will would did does can could should must might may just really also 's "
+    "had isn't wasn't won't"
 )
-_BE = frozenset(
-    [
-        "be",
-        "been",
-        "being",
-        "is",
-        "are",
-        "was",
-        "were",
-        "get",
-        "gets",
-        "got",
-        "getting",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-    ]
-)
+_BE = _words("be been being is are was were get gets got getting isn't aren't wasn't weren't")
 
 
 def _passive(before: Sequence[_Token], verb: str) -> bool:
