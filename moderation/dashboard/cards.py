@@ -155,6 +155,12 @@ def describe_reason(reason: Mapping[str, Any]) -> str:
         return text
     if reason.get("detail"):  # says it in words already ("language not supported: ...")
         return f"{outcome}: {reason['detail']}"
+    if code == "threat_untargeted":
+        score, cap = reason.get("score"), reason.get("threshold")
+        text = f"threat capped: {reason.get('term', 'no person targeted')}"
+        if isinstance(score, int | float) and isinstance(cap, int | float):
+            text += f" (model {score:.2f} → {cap:.2f})"
+        return text
     text = f"{outcome}: {_STANDING.get(code, code)}"
     if reason.get("until"):
         text += f" until {format_moment(reason['until'])}"

@@ -46,6 +46,8 @@ class Advice:
     #: the policy's cap (the policy would then hold the very criticism the cap protects);
     #: None when the cap is kept.
     criticism_cap: float | None = None
+    #: The same for ``threat_target.max_untargeted`` and the advised threat hold.
+    threat_cap: float | None = None
 
     def table(self) -> str:
         head = (
@@ -69,6 +71,12 @@ class Advice:
             lines.append(
                 f"criticism.max_attack {cap}: it must stay below every attack hold threshold"
             )
+        if self.threat_cap is not None:
+            cap = "removed" if self.threat_cap >= 1.0 else f"lowered to {self.threat_cap:g}"
+            lines.append(
+                f"threat_target.max_untargeted {cap}: it must stay below every threat hold "
+                "threshold"
+            )
         return "\n".join(lines)
 
     def overrides(self) -> dict[str, object]:
@@ -82,6 +90,8 @@ class Advice:
         }
         if self.criticism_cap is not None:
             keys["criticism"] = {"max_attack": self.criticism_cap}
+        if self.threat_cap is not None:
+            keys["threat_target"] = {"max_untargeted": self.threat_cap}
         return keys
 
 
@@ -140,8 +150,10 @@ def advise(
         return flagged / len(clean_rows)
 
     attack = next((r for r in rows if r.category == Category.ATTACK and r.advised), None)
+    threat = next((r for r in rows if r.category == Category.THREAT and r.advised), None)
     return Advice(
         criticism_cap=_criticism_cap(policy, attack.hold) if attack else None,
+        threat_cap=_threat_cap(policy, threat.hold) if threat else None,
         rate=rate,
         clean=len(clean_rows),
         rows=tuple(rows),
@@ -153,13 +165,21 @@ def advise(
 def _criticism_cap(policy: Policy, attack_hold: float) -> float | None:
     """The criticism cap to write beside an advised attack ``hold``: None to keep the policy's,
     else the largest two-decimal value below every attack hold (1.0, no cap, when none fits)."""
-    cap = policy.criticism.max_attack
+    return _cap_below(policy, policy.criticism.max_attack, Category.ATTACK, attack_hold)
+
+
+def _threat_cap(policy: Policy, threat_hold: float) -> float | None:
+    """The threat target cap to write beside an advised threat ``hold`` (as above)."""
+    return _cap_below(policy, policy.threat_target.max_untargeted, Category.THREAT, threat_hold)
+
+
+def _cap_below(policy: Policy, cap: float, category: Category, hold: float) -> float | None:
     if cap >= 1.0:
         return None
-    holds = [attack_hold]
+    holds = [hold]
     for tier in (policy.authors.new_authors, policy.authors.trusted_authors):
-        if Category.ATTACK in tier.categories:
-            holds.append(tier.categories[Category.ATTACK].hold)
+        if category in tier.categories:
+            holds.append(tier.categories[category].hold)
     lowest = min(holds)
     if cap < lowest:
         return None

@@ -22,6 +22,7 @@ from moderation.policy.schema import AuthorTier, Policy
 from moderation.sanctions import for_status
 from moderation.scoring.language import UNDETERMINED
 from moderation.scoring.patterns import CRITICISM
+from moderation.scoring.threat_target import FIGURATIVE
 from moderation.scoring.types import CATEGORIES, Category, Match, ScoreResult, Severity
 from moderation.statuses import AuthorStatus as AuthorStatus
 from moderation.statuses import Outcome as Outcome
@@ -55,7 +56,10 @@ class Reason:
     ``category_score`` (a category reached a threshold), ``language_unsupported`` (the
     comment's language is not among the policy's ``languages.supported``; ``language`` is
     its code and ``detail`` says it in words), ``author_blocked``, ``author_suspended``,
-    ``author_watched``.
+    ``author_watched``; and ``threat_untargeted``, a note with no category: the classifier's
+    threat ``score`` was capped at ``threshold`` because the violence in the comment targets
+    no person (``term`` says so; outcome ``publish``, the threat category's outcome after the
+    cap).
     """
 
     code: str
@@ -137,6 +141,9 @@ def _drivers(result: ScoreResult, policy: Policy) -> dict[Category, _Driver]:
     if any(m.term == CRITICISM for m in result.matches):
         capped = min(best[Category.ATTACK].score, policy.criticism.max_attack)
         best[Category.ATTACK] = _Driver(capped, "model")
+    if any(m.term == FIGURATIVE for m in result.matches):
+        capped = min(best[Category.THREAT].score, policy.threat_target.max_untargeted)
+        best[Category.THREAT] = _Driver(capped, "model")
     links = 0
     for match in result.matches:
         if match.category is Category.SPAM and match.term == "link":
@@ -151,6 +158,26 @@ def _drivers(result: ScoreResult, policy: Policy) -> dict[Category, _Driver]:
             f"{links} links (allowed {policy.spam.max_links})",
         )
     return best
+
+
+#: The ``term`` of the ``threat_untargeted`` note.
+UNTARGETED = "figurative: no person targeted"
+
+
+def _untargeted_note(result: ScoreResult, threat: _Driver) -> Reason | None:
+    """The note that the threat target cap lowered the classifier's threat score (None
+    when it changed nothing)."""
+    model = float(result.scores.get(Category.THREAT, 0.0))
+    if threat.source != "model" or model <= threat.score:
+        return None
+    return Reason(
+        "threat_untargeted",
+        Outcome.PUBLISH,
+        score=model,
+        threshold=threat.score,
+        source="model",
+        term=UNTARGETED,
+    )
 
 
 def author_tier(policy: Policy, author: AuthorContext | None) -> AuthorTier | None:
@@ -255,6 +282,9 @@ def decide(
         # On top of the scores, never instead: a word-list reject stays a reject.
         reasons.append(language)
         outcome = max(outcome, language.outcome, key=lambda o: o.rank)
+    untargeted = _untargeted_note(result, drivers[Category.THREAT])
+    if untargeted is not None:
+        reasons.append(untargeted)
 
     strike = None
     if rejected:

@@ -115,6 +115,14 @@ class Languages(_Strict):
         return value
 
 
+class ThreatTarget(_Strict):
+    """Violent words aimed at no person ("the bill will kill the high street"), detected by
+    the threat target check (moderation/scoring/threat_target.py): the classifier's threat
+    score is capped at ``max_untargeted``. 1.0 (the default) caps nothing."""
+
+    max_untargeted: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class LadderStep(_Strict):
     """At ``strikes`` or more active strike weight, apply ``sanction`` (``days`` for suspend)."""
 
@@ -198,6 +206,7 @@ class Policy(_Strict):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     criticism: Criticism = Field(default_factory=Criticism)
     languages: Languages = Field(default_factory=Languages)
+    threat_target: ThreatTarget = Field(default_factory=ThreatTarget)
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -247,6 +256,29 @@ class Policy(_Strict):
                 raise ValueError(
                     f"criticism.max_attack ({cap:g}) must be below the attack hold threshold "
                     f"of {where} ({hold:g}), or protected criticism is held"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _threat_cap_publishes(self) -> Self:
+        """A capped figurative threat score at or above a threat hold threshold would hold
+        the very hyperbole the cap protects: refuse that policy."""
+        cap = self.threat_target.max_untargeted
+        if cap >= 1.0:
+            return self  # no cap
+        holds = {"categories": self.categories[Category.THREAT].hold}
+        for name, tier in (
+            ("authors.new_authors", self.authors.new_authors),
+            ("authors.trusted_authors", self.authors.trusted_authors),
+        ):
+            if Category.THREAT in tier.categories:
+                holds[name] = tier.categories[Category.THREAT].hold
+        for where, hold in holds.items():
+            if cap >= hold:
+                raise ValueError(
+                    f"threat_target.max_untargeted ({cap:g}) must be below the threat hold "
+                    f"threshold of {where} ({hold:g}), or figurative speech is held "
+                    "(lower it, or set 1.0 for no cap)"
                 )
         return self
 

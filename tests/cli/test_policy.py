@@ -30,7 +30,10 @@ def test_simulate_reports_flips_and_writes_nothing(app: Flask, tmp_path: Path) -
     for n, text in enumerate([CLEAN, ATTACK, "You people are clueless.", CLEAN]):
         score(app, submit(app, f"c{n}", text, now, author=f"a{n % 2}"), now)
     candidate = tmp_path / "strict.yaml"
-    candidate.write_text("categories:\n  threat: {hold: 0.0, reject: 0.0}\n")
+    # Everything is a threat: no figurative threat can be capped below a hold of 0 either.
+    candidate.write_text(
+        "categories:\n  threat: {hold: 0.0, reject: 0.0}\nthreat_target:\n  max_untargeted: 1.0\n"
+    )
     before = dump(app)
     result = app.test_cli_runner().invoke(
         main, ["policy", "simulate", str(candidate), "--since", "1d", "--json"]

@@ -110,3 +110,19 @@ def test_readable_values() -> None:
     assert readable("2026-11-08T12:00:59.999999+01:00") == "2026-11-08 11:00 UTC"
     assert readable("not a time") == "not a time"
     assert readable_details({"x": None, "y": "z"}) == [("y", "z")]
+
+
+def test_the_threat_target_note_reads_as_words() -> None:
+    from moderation.dashboard.cards import describe_reason
+
+    note = {
+        "code": "threat_untargeted",
+        "outcome": "publish",
+        "score": 0.7891,
+        "threshold": 0.35,
+        "source": "model",
+        "term": "figurative: no person targeted",
+    }
+    assert describe_reason(note) == (
+        "threat capped: figurative: no person targeted (model 0.79 → 0.35)"
+    )

@@ -80,3 +80,22 @@ def test_an_advised_attack_hold_below_the_criticism_cap_lowers_the_cap() -> None
                 candidate[key][sub] = inner
     Policy.model_validate(candidate)  # raises when the cap is not below every hold
     assert "criticism.max_attack lowered" in result.table()
+
+
+def test_an_advised_threat_hold_below_the_threat_target_cap_lowers_the_cap() -> None:
+    """The written policy must validate: the threat target cap stays below every threat hold."""
+    t = Category.THREAT
+    policy = Policy.model_validate(policy_data(threat_target={"max_untargeted": 0.35}))
+    clean_scores = [0.0] * 90 + [0.1 + i / 100 for i in range(10)]  # top clean score 0.19
+    scores = [{t: v} for v in clean_scores + [0.5] * 20]
+    result = advise(
+        scores, {t: [False] * 100 + [True] * 20}, [True] * 100 + [False] * 20, policy, rate=0.01
+    )
+    (row,) = [r for r in result.rows if r.category is t]
+    assert row.hold <= policy.threat_target.max_untargeted
+    assert result.threat_cap is not None and result.threat_cap < row.hold
+    candidate = policy.model_dump(mode="json")
+    candidate["categories"].update(result.overrides()["categories"])  # type: ignore[arg-type]
+    candidate["threat_target"] = result.overrides()["threat_target"]
+    Policy.model_validate(candidate)  # raises when the cap is not below every hold
+    assert "threat_target.max_untargeted lowered" in result.table()

@@ -137,3 +137,63 @@ def test_a_criticism_cap_that_would_hold_criticism_is_refused(cap: float, proble
 def test_a_criticism_cap_below_every_hold_or_no_cap_is_accepted() -> None:
     assert parse_policy(policy_data(criticism={"max_attack": 0.25}), "p").criticism.max_attack
     assert parse_policy(policy_data(), "p").criticism.max_attack == 1.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"threat_target": {"max_untargeted": 0.40}}, "categories (0.4)"),  # threat hold 0.4
+        ({"threat_target": {"max_untargeted": 0.60}}, "categories (0.4)"),
+        (
+            {
+                "threat_target": {"max_untargeted": 0.30},
+                "authors": {
+                    **policy_data()["authors"],
+                    "new_authors": {
+                        "comments": 3,
+                        "categories": {"threat": {"hold": 0.25, "reject": 0.8}},
+                    },
+                },
+            },
+            "authors.new_authors (0.25)",
+        ),
+        (
+            {
+                "threat_target": {"max_untargeted": 0.35},
+                "authors": {
+                    **policy_data()["authors"],
+                    "trusted_authors": {
+                        "min_published": 50,
+                        "categories": {"threat": {"hold": 0.35, "reject": 0.8}},
+                    },
+                },
+            },
+            "authors.trusted_authors (0.35)",
+        ),
+    ],
+)
+def test_a_threat_target_cap_that_would_hold_hyperbole_is_refused(
+    changes: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(PolicyError, match=r"threat_target\.max_untargeted") as caught:
+        parse_policy(policy_data(**changes), "p")
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "high"])
+def test_a_threat_target_cap_outside_zero_one_is_refused(value: object) -> None:
+    with pytest.raises(PolicyError, match=r"threat_target\.max_untargeted"):
+        parse_policy(policy_data(threat_target={"max_untargeted": value}), "p")
+
+
+def test_a_threat_target_cap_below_every_hold_or_no_cap_is_accepted() -> None:
+    capped = parse_policy(policy_data(threat_target={"max_untargeted": 0.35}), "p")
+    assert capped.threat_target.max_untargeted == 0.35
+    assert parse_policy(policy_data(), "p").threat_target.max_untargeted == 1.0
+    shipped = load_policy(ROOT / "config" / "policy.yaml")
+    assert shipped.threat_target.max_untargeted < shipped.categories["threat"].hold
+
+
+def test_an_unknown_threat_target_key_is_refused() -> None:
+    with pytest.raises(PolicyError, match=r"threat_target\.max_threat"):
+        parse_policy(policy_data(threat_target={"max_threat": 0.3}), "p")
