@@ -60,6 +60,11 @@ PLACE_WORDS_BEFORE = _wordset(
     "little old new saint st mr mrs ms miss dr sir dame lady lord prof professor senator "
     "minister judge governor mayor councillor"
 )
+#: The titles among them: a person's name follows, or a mock title ("Professor Knucklefuck").
+TITLE_WORDS = _wordset(
+    "mr mrs ms miss dr sir dame lady lord prof professor senator minister judge governor mayor "
+    "councillor"
+)
 #: Words after a name that say it is a place.
 PLACE_NOUNS_AFTER = _wordset(
     "road rd street lane avenue ave way close crescent drive hill hills river creek brook lake "
@@ -236,6 +241,8 @@ class NameGuard:
         ``starts`` are the words' start offsets (computed when not given): a caller asking
         about many matches of one text passes them, so each question costs a bisection.
         """
+        if term.severity is Severity.NONE:
+            return None  # nothing rude to protect ("to God's ear"): the text stays as written
         if starts is None:
             starts = [w.start for w in words]
         # The words the match overlaps: from the last starting at or before its start.
@@ -269,6 +276,14 @@ class NameGuard:
         if (
             term.category is Category.PROFANITY
             and term.severity is not Severity.SEVERE
+            # After a title only around milder words: a strong word in a titled "name" is
+            # far more often a mock title ("Professor Knucklefuck") than a surname; real
+            # ones belong in the gazetteer or the site's allow-list.
+            and (
+                term.severity in (Severity.MILD, Severity.MODERATE)
+                or after in PLACE_NOUNS_AFTER
+                or (before in PLACE_WORDS_BEFORE and before not in TITLE_WORDS)
+            )
             and word.capitalised
             and name_context
             and not word.sentence_start

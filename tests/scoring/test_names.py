@@ -101,10 +101,20 @@ def test_names_and_places_are_published(pipeline: Pipeline, policy: Policy, text
         ("I live near Bitchville, you bitch.", "bitch"),
         ("Fucking hell, that was close.", "fucking"),  # "Fucking" alone is not the village
         ("up Shit Creek without a paddle", "shit"),
+        # A mock title is an insult, not a surname: a strong word after a title counts.
+        ("Thanks for explaining, Professor Knucklefuck.", "fuck"),
+        ("Sure thing, Mr Shitstain.", "shit"),
     ],
 )
 def test_insults_and_swearing_still_count(rules: RuleFilter, text: str, term: str) -> None:
     assert term in terms(rules, text)
+
+
+def test_harmless_matches_are_left_as_written(rules: RuleFilter) -> None:
+    """A match that is not rude (severity none, such as "god") has nothing to protect: the
+    classifier reads the text as written, not "name"."""
+    text = "From your mouth to God's ear."
+    assert "name" not in rules.deobfuscate(text).text.split()
 
 
 def test_severe_terms_are_never_names_by_heuristic(rules: RuleFilter) -> None:
