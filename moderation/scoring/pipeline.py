@@ -82,7 +82,7 @@ class Pipeline:
         if shadow is None:
             return None
         [(found, norm)] = self.rules.analyze_batch([text], allow)
-        [probs] = shadow.predict_batch([norm], matches=[found])
+        [probs] = shadow.predict_batch([norm], matches=[self.rules.for_classifier(found)])
         return shadow.version, {c: float(probs.get(c, 0.0)) for c in CATEGORIES}
 
     def score_batch(
@@ -112,8 +112,10 @@ class Pipeline:
         if model is None:
             predictions: list[dict[Category, float]] = [dict.fromkeys(CATEGORIES, 0.0)] * len(texts)
         else:
-            # The model was trained with the word-list hits as features: pass them.
-            predictions = model.predict_batch(normalized, matches=word_matches)
+            # The model was trained with the word-list hits as features: pass them (as the
+            # model knows them: terms.yaml `classifier_features`).
+            features = [self.rules.for_classifier(found) for found in word_matches]
+            predictions = model.predict_batch(normalized, matches=features)
         results = []
         for text, norm, found, probs in zip(
             texts, normalized, word_matches, predictions, strict=True

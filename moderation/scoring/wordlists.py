@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,9 @@ class Wordlists:
     allow: tuple[str, ...]
     spam: SpamRules
     better_profanity: tuple[str, ...]
+    #: How the classifier reads some terms as features, when not as their severity: the
+    #: severity the shipped artefact was trained with, or None (not a feature at all).
+    classifier_features: Mapping[str, Severity | None] = field(default_factory=dict)
 
 
 def better_profanity_terms() -> tuple[str, ...]:
@@ -127,9 +130,34 @@ def load_wordlists(config_dir: Path) -> Wordlists:
     # each holds `groups` only, in terms.yaml's format.
     files = sorted({c.wordlist for c in declared()} - {"terms.yaml", "spam.yaml"})
     extra = [(directory / name, _read_yaml(directory / name)) for name in files]
-    terms, stems, literal, allow = _parse_terms(_read_yaml(terms_file), terms_file, bp_terms, extra)
+    data = _read_yaml(terms_file)
+    terms, stems, literal, allow = _parse_terms(data, terms_file, bp_terms, extra)
+    features = _parse_classifier_features(data, terms_file, {spec.term for spec in terms})
     spam = _parse_spam(_read_yaml(spam_file), spam_file)
-    return Wordlists(terms, stems, literal, allow, spam, bp_terms)
+    return Wordlists(terms, stems, literal, allow, spam, bp_terms, features)
+
+
+#: ``classifier_features`` value for a term the classifier does not read at all.
+OMIT = "omit"
+
+
+def _parse_classifier_features(
+    data: Mapping[str, Any], path: Path, known: set[str]
+) -> dict[str, Severity | None]:
+    """``classifier_features: {term: severity | omit}``: terms whose policy severity changed
+    after the shipped classifier was trained keep the feature it learnt (or none, for terms
+    it never saw), so a word-list change does not silently shift the model's scores."""
+    r = _Reader(path)
+    raw = data.get("classifier_features") or {}
+    if not isinstance(raw, Mapping):
+        raise r.error("classifier_features", f"expected a mapping, got {_kind(raw)}")
+    out: dict[str, Severity | None] = {}
+    for term, value in raw.items():
+        key = f"classifier_features.{term}"
+        if not isinstance(term, str) or term not in known:
+            raise r.error(key, f"{term!r} is not a listed term")
+        out[term] = None if value == OMIT else r.enum(value, key, Severity)
+    return out
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
@@ -209,7 +237,7 @@ def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-_TOP_KEYS = ("better_profanity", "groups", "stems", "literal", "allow")
+_TOP_KEYS = ("better_profanity", "groups", "stems", "literal", "allow", "classifier_features")
 _GROUP_KEYS = ("about", "category", "severity", "inflect", "terms")
 
 

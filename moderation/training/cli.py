@@ -49,7 +49,7 @@ def text_prep(config_dir: Path) -> TextPrep:
     except (ImportError, ValueError, OSError) as exc:
         _echo(f"warning: rule filter unavailable ({exc}); using plain normalize()")
         return TextPrep(normalize, None, "normalize")
-    return TextPrep(rules.deobfuscate, rules.find, rules.version)
+    return TextPrep(rules.deobfuscate, rules.find_for_classifier, rules.version)
 
 
 #: The corpora folder, as both commands take it.

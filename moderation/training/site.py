@@ -57,7 +57,8 @@ class Prepared:
 def prepare(texts: Sequence[str], rules: RuleFilter, base: Classifier) -> Prepared:
     analyzed = rules.analyze_batch(texts)
     normalized = [norm.text for _, norm in analyzed]
-    probs = base.predict_proba(normalized, [found for found, _ in analyzed]) if texts else None
+    features = [rules.for_classifier(found) for found, _ in analyzed]
+    probs = base.predict_proba(normalized, features) if texts else None
     return Prepared(normalized, probs if probs is not None else np.empty((0, len(base.categories))))
 
 

@@ -17,7 +17,7 @@ from moderation.policy.loader import load_policy_file
 from moderation.policy.schema import Policy
 from moderation.scoring.normalize import normalize
 from moderation.scoring.pipeline import Pipeline, build_pipeline
-from moderation.scoring.rules import RuleFilter
+from moderation.scoring.rules import RuleConfigError, RuleFilter
 from moderation.scoring.types import Category, Severity
 from moderation.statuses import Outcome
 
@@ -163,3 +163,34 @@ def test_minced_oath_in_an_insult_still_counts_as_the_insult(
     decision = decide(pipeline.score(text), policy, now=utcnow())
     assert decision.outcome is not Outcome.PUBLISH
     assert Category.ATTACK in decision.categories
+
+
+def test_the_classifier_reads_minced_oaths_as_it_was_trained(rules: RuleFilter) -> None:
+    """terms.yaml `classifier_features`: "effing" is mild for the policy but the feature the
+    shipped model learnt (moderate); "frick" was never a feature and is left out."""
+    effing = rules.find("what an effing mess")
+    assert [(m.term, m.severity) for m in effing] == [("effing", Severity.MILD)]
+    assert [(m.term, m.severity) for m in rules.for_classifier(effing)] == [
+        ("effing", Severity.MODERATE)
+    ]
+    assert rules.for_classifier(rules.find("oh frick")) == []
+    fucking = rules.find("what a fucking mess")  # not listed: as matched
+    assert rules.for_classifier(fucking) == fucking
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [("notaterm: moderate", "not a listed term"), ("effing: loud", "effing")],
+)
+def test_classifier_features_must_name_listed_terms_and_severities(
+    tmp_path: Path, entry: str, problem: str
+) -> None:
+    import shutil
+
+    shutil.copytree(CONFIG, tmp_path / "config")
+    terms = tmp_path / "config" / "wordlists" / "terms.yaml"
+    text = terms.read_text(encoding="utf-8")
+    start = text.index("classifier_features:")
+    terms.write_text(text[:start] + "classifier_features: {" + entry + "}\n", encoding="utf-8")
+    with pytest.raises(RuleConfigError, match=problem):
+        RuleFilter.from_config(tmp_path / "config")

@@ -109,6 +109,28 @@ class RuleFilter:
         found, names = self._guard(text, normalized, self._terms.find(normalized.text), allow)
         return self._matches(text, normalized, found), self._respell(normalized, found, names)
 
+    def for_classifier(self, matches: Sequence[Match]) -> list[Match]:
+        """``matches`` as the classifier reads them as features: terms listed under
+        ``classifier_features`` in terms.yaml carry the severity the shipped model was
+        trained with, or are left out (``omit``); every other match as it is. The policy
+        still judges the matches themselves."""
+        features = self._lists.classifier_features
+        if not features:
+            return list(matches)
+        out: list[Match] = []
+        for match in matches:
+            if match.term not in features:
+                out.append(match)
+                continue
+            severity = features[match.term]
+            if severity is not None:
+                out.append(Match(match.term, match.category, severity, match.start, match.end))
+        return out
+
+    def find_for_classifier(self, text: str) -> list[Match]:
+        """:meth:`find`, then :meth:`for_classifier`: the rule features of one text."""
+        return self.for_classifier(self.find(text))
+
     def analyze_batch(
         self, texts: Sequence[str], allow: SiteAllowList | None = None
     ) -> list[tuple[list[Match], Normalized]]:
