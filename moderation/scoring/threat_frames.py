@@ -220,10 +220,14 @@ class ThreatFrames:
         return not (self._figurative.match(text, verb_end) or self._figurative.match(text, m.end()))
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Capitalised words after a violent verb that are not people.
-_NOT_NAMES = frozenset(
+_NOT_NAMES = _words(
     "i the a an it this that these those my our your his her their its monday tuesday "
-    "wednesday thursday friday saturday sunday christmas congress parliament".split()
+    "wednesday thursday friday saturday sunday christmas congress parliament"
 )
 
 
