@@ -113,7 +113,13 @@ class ThreatFrames:
             r"\s*" + alternation(lists["figurative_object"]) + r"(?![\w'])"
         )
         weapons = [w.replace(" ", r"\s+") for w in lists["weapon"]]
-        self._weapon = re.compile(r"(?<![\w'])" + alternation(weapons) + r"(?![\w'])")
+        self._weapon = re.compile(
+            r"(?<![\w'])(?:with|bring|bringing|brought|grab|grabbing|load|loading|loaded|"
+            r"carry|carrying|got|have|has|sharpen|sharpening|bought|buy|fetch|holding)\s+"
+            r"(?:a\s+|an\s+|my\s+|the\s+|some\s+|our\s+|his\s+)?(?:\w+\s+)?"
+            + alternation(weapons)
+            + r"(?![\w'])"
+        )
 
     @classmethod
     def from_config(cls, config_dir: Path) -> ThreatFrames:
@@ -217,6 +223,8 @@ class ThreatFrames:
             )
         verb_end = m.start() + len(m.group().split()[0])
         text = normalized.text
+        if re.search(r"(?:who|that|which)\s+$", text[max(0, m.start() - 8) : m.start()]):
+            return False  # "the scum that killed them": a report of someone's act
         return not (self._figurative.match(text, verb_end) or self._figurative.match(text, m.end()))
 
 

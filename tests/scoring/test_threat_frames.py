@@ -140,7 +140,7 @@ def _config_copy(tmp_path: Path) -> Path:
 def test_a_missing_frames_file_is_named(tmp_path: Path) -> None:
     config = _config_copy(tmp_path)
     (config / "wordlists" / "threat_frames.yaml").unlink()
-    with pytest.raises(RuleConfigError, match="threat_frames.yaml: file not found"):
+    with pytest.raises(RuleConfigError, match=r"threat_frames\.yaml: file not found"):
         ThreatFrames.from_config(config)
 
 
