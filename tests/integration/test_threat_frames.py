@@ -78,7 +78,7 @@ def test_a_credible_threat_in_new_words_blocks_its_author_at_once(
     stack = type("S", (), {"base_url": base})()
     try:
         text = "I followed you home yesterday. Tonight I'm coming with a knife."
-        body = _decide(stack, secret, "frame-1", text)  # type: ignore[arg-type]
+        body = _decide(stack, secret, "frame-1", text)
         assert body["decision"] == "reject"
         assert body["scores"]["threat"] >= 0.95
         assert body["author"]["status"] == "blocked"
