@@ -3,8 +3,9 @@
 Reads clean comments from the training corpora (never the evaluation-only files):
 wiki_toxicity_context (label 0), ConvAbuse train (user turns every annotator rated not
 abusive), Impermium train (Insult 0) and toxic_spans comments.csv minus the tsd_test texts.
-Prints per source how many texts get a threat-frame match at moderate or worse that no
-existing threat rule (word list or pattern) already matched at moderate or worse.
+Prints per source how many texts get a threat-frame or group-frame match at moderate or
+worse that no existing rule of its category (word list or pattern) already matched at
+moderate or worse.
 
     python bench/threat_frames.py --data-dir ../shared/corpus [--show 20]
 """
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from moderation.scoring.group_frames import GroupFrames
 from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.threat_frames import ThreatFrames
@@ -61,6 +63,7 @@ def main() -> None:
     rules = RuleFilter.from_config(CONFIG)
     patterns = PatternFilter.from_config(CONFIG)
     frames = ThreatFrames.from_config(CONFIG)
+    groups = GroupFrames.from_config(CONFIG)
     totals: dict[str, list[int]] = {}
     shown = 0
     for source, text in clean_texts(args.data_dir):
@@ -78,7 +81,7 @@ def main() -> None:
         counts[1] += 1
         if shown < args.show:
             shown += 1
-            print(f"[{source} {framed[0].severity}] {text[:300]!r}")
+            print(f"[{source} {framed[0].term} {framed[0].severity}] {text[:300]!r}")
     all_texts = sum(c[0] for c in totals.values())
     all_new = sum(c[1] for c in totals.values())
     for source, (n, new) in totals.items():

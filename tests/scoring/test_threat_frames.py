@@ -16,6 +16,7 @@ import pytest
 
 from moderation.policy.decide import Outcome, decide
 from moderation.policy.schema import load_policy
+from moderation.scoring.group_frames import GROUP_FRAME, GroupFrames
 from moderation.scoring.pipeline import Pipeline, build_pipeline
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.threat_frames import FRAME, MAX_CHARS, ThreatFrames
@@ -158,3 +159,48 @@ def test_an_empty_list_is_named(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "\nweapon: ''\n")
     with pytest.raises(RuleConfigError, match="weapon: must be a non-empty"):
         ThreatFrames.from_config(config)
+
+
+# --- group frames --------------------------------------------------------------------------
+
+GROUP_DEV = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "group_frames_dev.jsonl").read_text().splitlines()
+]
+
+
+@pytest.fixture(scope="module")
+def groups() -> GroupFrames:
+    return GroupFrames.from_config(ROOT / "config")
+
+
+@pytest.mark.parametrize("row", GROUP_DEV, ids=[row["text"][:40] for row in GROUP_DEV])
+def test_each_group_sentence_gets_its_severity(
+    groups: GroupFrames, rules: RuleFilter, row: dict[str, str]
+) -> None:
+    [(_, norm)] = rules.analyze_batch([row["text"]], None)
+    found = groups.find(norm)
+    got = str(max((m.severity for m in found), key=lambda s: s.rank)) if found else "clean"
+    assert got == row["expect"]
+    assert all(m.category is Category.HATE and m.term == GROUP_FRAME for m in found)
+
+
+def test_a_reported_and_condemned_group_claim_is_not_acted_on(
+    pipeline: Pipeline,
+) -> None:
+    made = decide(pipeline.score("Kurds are infesting every city in the south."), POLICY, now=NOW)
+    assert made.outcome is Outcome.REJECT, made.reasons
+    text = "He said Kurds are infesting every city, which is disgusting."
+    result = pipeline.score(text)
+    [frame] = [m for m in result.matches if m.term == GROUP_FRAME]
+    assert str(frame.severity) == "mild"  # reported and condemned: shown, never acted on
+    reported = decide(result, POLICY, now=NOW)
+    assert not [r for r in reported.reasons if r.category is Category.HATE], reported.reasons
+
+
+def test_a_wall_of_group_words_is_read_quickly(groups: GroupFrames, rules: RuleFilter) -> None:
+    text = "immigrants are all very much really " * 3000
+    [(_, norm)] = rules.analyze_batch([text], None)
+    started = time.perf_counter()
+    groups.find(norm)
+    assert time.perf_counter() - started < 1.0
