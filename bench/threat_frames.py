@@ -70,12 +70,19 @@ def main() -> None:
         [(found, norm)] = rules.analyze_batch([text], None)
         counts = totals.setdefault(source, [0, 0])
         counts[0] += 1
-        framed = [m for m in frames.find(norm, text) if m.severity.rank >= Severity.MODERATE.rank]
+        extra = [*frames.find(norm, text), *patterns.lower_reported(norm, groups.find(norm))]
+        framed = [
+            m
+            for m in extra
+            if m.category in (Category.THREAT, Category.HATE)
+            and m.severity.rank >= Severity.MODERATE.rank
+        ]
         if not framed:
             continue
         old = [*found, *patterns.find(norm, found)]
         if any(
-            m.category is Category.THREAT and m.severity.rank >= Severity.MODERATE.rank for m in old
+            m.category is framed[0].category and m.severity.rank >= Severity.MODERATE.rank
+            for m in old
         ):
             continue
         counts[1] += 1

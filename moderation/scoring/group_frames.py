@@ -3,7 +3,7 @@
 The hate patterns of ``patterns.yaml`` list constructions ("typical X", "X are all ...").
 :meth:`GroupFrames.find` generalises them: in one clause, a **group** by a protected
 attribute (patterns.yaml ``group``, "<group_adj> <group_noun>": "black people", "Muslim
-men"; "these/those people") followed by a **negative essential predicate**:
+men"; "these/those people" before a dehumanising word) followed by a **negative essential predicate**:
 
 * a dehumanising noun (patterns.yaml ``dehumanising``: vermin, animals, parasites,
   savages, subhuman...) after are/is/like → ``strong``;
@@ -54,10 +54,8 @@ class GroupFrames:
         def alternation(items: list[str]) -> str:
             return "(?:" + "|".join(f"(?:{item})" for item in items) + ")"
 
-        group = (
-            rf"(?:{words('group')}|(?:{words('group_adj')})\s+(?:{words('group_noun')})"
-            r"|(?:these|those)\s+people)"
-        )
+        named = rf"(?:{words('group')}|(?:{words('group_adj')})\s+(?:{words('group_noun')}))"
+        group = rf"(?:{named}|(?:these|those)\s+people)"
         gap = r"(?:\s+[\w'-]+){0,4}?"
         self._strong = re.compile(
             rf"(?<![\w']){group}{gap}\s+(?:(?:are|is|r|like|as)\b{gap}\s+"
@@ -65,7 +63,7 @@ class GroupFrames:
             r"(?![\w'])"
         )
         self._moderate = re.compile(
-            rf"(?<![\w']){group}{gap}\s+(?:(?:are|r)\s+(?:all|always|just|mostly|nothing\s+but"
+            rf"(?<![\w']){named}{gap}\s+(?:(?:are|r)\s+(?:all|always|just|mostly|nothing\s+but"
             rf"|born|naturally|inherently|such|so)\b{gap}\s+(?:{words('group_slur_claim')})"
             rf"|{alternation(lists['group_predicate_moderate'])})(?![\w'])"
         )
