@@ -3,7 +3,8 @@
 The hate patterns of ``patterns.yaml`` list constructions ("typical X", "X are all ...").
 :meth:`GroupFrames.find` generalises them: in one clause, a **group** by a protected
 attribute (patterns.yaml ``group``, "<group_adj> <group_noun>": "black people", "Muslim
-men"; "these/those people" before a dehumanising word) followed by a **negative essential predicate**:
+men"; "these/those people" before a dehumanising word) followed by a **negative essential
+predicate**:
 
 * a dehumanising noun (patterns.yaml ``dehumanising``: vermin, animals, parasites,
   savages, subhuman...) after are/is/like → ``strong``;
