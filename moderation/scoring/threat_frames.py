@@ -69,9 +69,10 @@ _REGEX_LISTS = (
     "ominous",
     "target",
     "reported",
+    "blow_result",
 )
 #: Vocabularies of single words (space separated; ``\s+`` allowed inside an entry).
-_WORD_LISTS = ("harm_verb", "weapon")
+_WORD_LISTS = ("harm_verb", "blow_verb", "weapon")
 
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 #: Text beyond this many characters is not read (bounds the work on a huge comment).
@@ -101,13 +102,28 @@ class ThreatFrames:
         self._re = {
             name: re.compile(rf"(?<![\w']){alternation(lists[name])}(?![\w'])")
             for name in _REGEX_LISTS
-            if name not in ("object", "figurative_object")
+            if name not in ("object", "figurative_object", "blow_result")
         }
         verbs = sorted({form for verb in lists["harm_verb"] for form in _forms(verb)})
         self._verb = re.compile(
             r"(?<![\w'])(?:" + "|".join(verbs) + r")\s+"
             r"(?:the\s+(?:hell|crap|shit|living\s+daylights|snot)\s+out\s+of\s+)?"
             r"(?:" + alternation(lists["object"]) + r"(?![\w'])|(?P<name>[a-z]+))"
+        )
+        blows = sorted({form for verb in lists["blow_verb"] for form in _forms(verb)})
+        bare = r"(?:you|ya|u|yourself|him|her|them)"
+        owned = [o for o in lists["object"] if not re.fullmatch(r"[a-z|]+", o)]
+        self._blow = re.compile(
+            r"(?<![\w'])(?:" + "|".join(blows) + r")\s+"
+            r"(?:the\s+(?:hell|crap|shit|living\s+daylights|snot)\s+out\s+of\s+"
+            + bare
+            + r"|"
+            + alternation(owned)
+            + r"|"
+            + bare
+            + r"\s+"
+            + alternation(lists["blow_result"])
+            + r")(?![\w'])"
         )
         self._figurative = re.compile(
             r"\s*" + alternation(lists["figurative_object"]) + r"(?![\w'])"
@@ -167,9 +183,11 @@ class ThreatFrames:
             index = bisect.bisect_right(starts, m.start()) - 1
             if index >= 0:
                 sentences[index].reported = True
-        for m in self._verb.finditer(text):
-            if self._aims_at_person(normalized, original, m):
-                mark("hard", m.start(), m.end())
+        for regex in (self._verb, self._blow):
+            for m in regex.finditer(text):
+                if self._aims_at_person(normalized, original, m):
+                    mark("hard", m.start(), m.end())
+                    mark("target", m.start(), m.end())  # the verb's object is one
         for flag, name in (
             ("hard", "harm_result"),
             ("soft", "soft_harm"),
@@ -210,7 +228,7 @@ class ThreatFrames:
         """The verb's object is a person and the phrase is no figure ("shoot you an email",
         "hurt your chances", "beat you at chess"); a bare word object counts only when it is
         written with a capital not at the start of the text ("kill Smith")."""
-        name_start = m.start("name")
+        name_start = m.start("name") if "name" in m.re.groupindex else -1
         if name_start >= 0:
             start, end = normalized.original_span(name_start, m.end("name"))
             written = original[start:end]
