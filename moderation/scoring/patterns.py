@@ -214,6 +214,11 @@ class PatternFilter:
         found.sort(key=lambda x: (x.start, x.end))
         return found
 
+    def lower_reported(self, normalized: Normalized, found: list[Match]) -> list[Match]:
+        """Another detector's hate matches, lowered as this filter lowers its own when the
+        commenter reports or condemns them (:meth:`_lower_reported_hate`)."""
+        return self._lower_reported_hate(normalized, list(found))
+
     def _lower_reported_hate(self, normalized: Normalized, found: list[Match]) -> list[Match]:
         """Hate matches the commenter reports rather than makes, lowered.
 

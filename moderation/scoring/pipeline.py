@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from moderation.scoring.classifier import Classifier, default_model_path
+from moderation.scoring.group_frames import GroupFrames
 from moderation.scoring.language import detect_language
 from moderation.scoring.language import warm_up as load_language_model
 from moderation.scoring.names import SiteAllowList
@@ -19,6 +20,7 @@ from moderation.scoring.patterns import PatternFilter
 from moderation.scoring.rules import RuleFilter
 from moderation.scoring.rules.languages import LanguageLists
 from moderation.scoring.site_model import Model, SiteModelStore
+from moderation.scoring.threat_frames import ThreatFrames
 from moderation.scoring.threat_target import ThreatTargets
 from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 
@@ -36,6 +38,8 @@ class Pipeline:
         site_models: SiteModelStore | None = None,
         languages: LanguageLists | None = None,
         targets: ThreatTargets | None = None,
+        frames: ThreatFrames | None = None,
+        groups: GroupFrames | None = None,
     ) -> None:
         self.rules = rules
         self.languages = languages if languages is not None else LanguageLists.empty()
@@ -44,11 +48,20 @@ class Pipeline:
         self.site_models = site_models
         # Violent words aimed at no person (hyperbole): a match the policy caps threat by.
         self.targets = targets
+        # Threats read from what a comment puts together (target, harm, intent...): a rule
+        # match after the model, never a classifier feature.
+        self.frames = frames
+        # Hate read from a group and a negative essential predicate in one clause: the same.
+        self.groups = groups
         versions = {"rules": rules.version, "patterns": patterns.version}
         if self.languages.languages:  # the other languages' word lists
             versions["language_rules"] = self.languages.version
         if targets is not None:
             versions["targets"] = targets.version
+        if frames is not None:
+            versions["frames"] = frames.version
+        if groups is not None:
+            versions["groups"] = groups.version
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
@@ -125,7 +138,11 @@ class Pipeline:
             language = detect_language(text)
             # A language of its own is read with its own word list (config/wordlists/lang/).
             foreign = self.languages.find(text, language.code) if language.code != "en" else ()
-            matches = sorted([*found, *phrases, *foreign], key=lambda m: (m.start, m.end))
+            framed = self.frames.find(norm, text) if self.frames else []
+            grouped = self.groups.find(norm) if self.groups else []
+            if grouped:
+                framed = [*framed, *self.patterns.lower_reported(norm, grouped)]
+            matches = sorted([*found, *phrases, *foreign, *framed], key=lambda m: (m.start, m.end))
             untargeted = self.targets.check(norm, text, matches) if self.targets else None
             if untargeted is not None:
                 matches = sorted([*matches, untargeted], key=lambda m: (m.start, m.end))
@@ -161,12 +178,23 @@ def build_pipeline(
     languages = LanguageLists.from_config(config_dir)
     load_language_model()  # py3langid's model (about 3 s to read): here, not on a comment
     targets = ThreatTargets.from_config(config_dir)
+    frames = ThreatFrames.from_config(config_dir)
+    groups = GroupFrames.from_config(config_dir)
     model_path = default_model_path(models_dir)
     classifier = Classifier.load(model_path) if model_path is not None else None
     if classifier is None:
         log.warning("no classifier artefact in %s: scoring with rules only", models_dir)
     store = SiteModelStore(site_models_dir) if site_models_dir is not None else None
-    return Pipeline(rules, patterns, classifier, store, languages=languages, targets=targets)
+    return Pipeline(
+        rules,
+        patterns,
+        classifier,
+        store,
+        languages=languages,
+        targets=targets,
+        frames=frames,
+        groups=groups,
+    )
 
 
 def get_pipeline(
