@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from moderation.dsa.schema import StatementOfReasons
-from moderation.services.sites import require_site
+from tests.integration.conftest import notifying_stack
 from tests.integration.test_service import decided, post
 from tests.support import (
     LOCAL_RECEIVER,
@@ -21,7 +21,6 @@ from tests.support import (
     Receiver,
     Services,
     comment_payload,
-    set_callback_url,
     wait_until,
 )
 
@@ -62,22 +61,13 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
 ) -> None:
     secret = site[1]
     receiver.fail_first = 2  # the site is down at first: deliveries are retried
-    with app.app_context():
-        set_callback_url(require_site("news"), receiver.url, actor="test")
-    overrides = {
-        **stack_overrides,
-        "config_dir": str(short_suspension_config),
-        "delivery_poll_seconds": 1,
-        "callback_backoff_base_seconds": 1,
-    }
-    worker = services.start_worker(overrides, "--beat")
-    web, base = services.start_web(overrides)
-    stack = type("S", (), {"base_url": base})()
-    try:
+    with notifying_stack(
+        app, services, stack_overrides, receiver, config_dir=str(short_suspension_config)
+    ) as stack:
         statuses = []
         attack = "You are a worthless f*cking idiot and everyone knows it."
         for n in range(1, 7):
-            response = post(stack, secret, comment_payload(comment_id=f"v{n}", text=attack))  # type: ignore[arg-type]
+            response = post(stack, secret, comment_payload(comment_id=f"v{n}", text=attack))
             assert response.status_code in (201, 202), response.text
             body = wait_until(
                 lambda n=n: decided(stack, secret, f"v{n}"),
@@ -156,6 +146,3 @@ def test_repeat_offender_is_watched_suspended_and_blocked_and_the_site_hears_it(
             "DECISION_ACCOUNT_SUSPENDED",
             "DECISION_ACCOUNT_TERMINATED",
         ]
-    finally:
-        web.stop()
-        worker.stop()

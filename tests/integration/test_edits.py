@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from moderation.services.sites import require_site
+from tests.integration.conftest import notifying_stack
 from tests.integration.test_service import decided, post
 from tests.support import (
     LOCAL_RECEIVER,
     Receiver,
     Services,
     comment_payload,
-    set_callback_url,
     wait_until,
 )
 
@@ -38,31 +37,21 @@ def test_an_edit_is_rescored_rejected_and_the_site_told_its_revision(
     receiver: Receiver,
 ) -> None:
     secret = site[1]
-    with app.app_context():
-        set_callback_url(require_site("news"), receiver.url, actor="test")
-    overrides = {
-        **stack_overrides,
-        "delivery_poll_seconds": 1,
-        "callback_backoff_base_seconds": 1,
-    }
-    worker = services.start_worker(overrides, "--beat")
-    web, base = services.start_web(overrides)
-    stack = type("S", (), {"base_url": base})()
-    try:
-        first = post(stack, secret, comment_payload(comment_id="edit-1", text=ORIGINAL))  # type: ignore[arg-type]
+    with notifying_stack(app, services, stack_overrides, receiver) as stack:
+        first = post(stack, secret, comment_payload(comment_id="edit-1", text=ORIGINAL))
         assert first.status_code == 202, first.text
         published = wait_until(
-            lambda: decided(stack, secret, "edit-1"),  # type: ignore[arg-type]
+            lambda: decided(stack, secret, "edit-1"),
             timeout=60,
             what="the original decided",
         )
         assert (published["decision"], published["revision"]) == ("publish", 1)
 
-        edit = post(stack, secret, comment_payload(comment_id="edit-1", text=EDITED))  # type: ignore[arg-type]
+        edit = post(stack, secret, comment_payload(comment_id="edit-1", text=EDITED))
         assert edit.status_code == 202, edit.text
         assert (edit.json()["id"], edit.json()["revision"]) == (first.json()["id"], 2)
         body = wait_until(
-            lambda: decided(stack, secret, "edit-1"),  # type: ignore[arg-type]
+            lambda: decided(stack, secret, "edit-1"),
             timeout=60,
             what="the edit decided",
         )
@@ -83,6 +72,3 @@ def test_an_edit_is_rescored_rejected_and_the_site_told_its_revision(
             (2, "reject"),
         ]
         assert {e["comment"]["id"] for e in events} == {"edit-1"}
-    finally:
-        web.stop()
-        worker.stop()

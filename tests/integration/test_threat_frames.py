@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from moderation.services.sites import require_site
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, notifying_stack
 from tests.integration.test_service import decided, post
 from tests.support import (
     LOCAL_RECEIVER,
     Receiver,
     Services,
     comment_payload,
-    set_callback_url,
     wait_until,
 )
 
@@ -70,13 +68,7 @@ def test_a_credible_threat_in_new_words_blocks_its_author_at_once(
     receiver: Receiver,
 ) -> None:
     secret = site[1]
-    with app.app_context():
-        set_callback_url(require_site("news"), receiver.url, actor="test")
-    overrides = {**stack_overrides, "delivery_poll_seconds": 1, "callback_backoff_base_seconds": 1}
-    worker = services.start_worker(overrides, "--beat")
-    web, base = services.start_web(overrides)
-    stack = type("S", (), {"base_url": base})()
-    try:
+    with notifying_stack(app, services, stack_overrides, receiver) as stack:
         text = "I followed you home yesterday. Tonight I'm coming with a knife."
         body = _decide(stack, secret, "frame-1", text)
         assert body["decision"] == "reject"
@@ -90,6 +82,3 @@ def test_a_credible_threat_in_new_words_blocks_its_author_at_once(
         events = wait_until(told, timeout=60, what="the site told")
         sanctioned = next(e for e in events if e["type"] == "author.sanctioned")
         assert sanctioned["author"]["status"] == "blocked"
-    finally:
-        web.stop()
-        worker.stop()

@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from moderation.services.sites import require_site
+from tests.integration.conftest import notifying_stack
 from tests.integration.test_service import decided, post
 from tests.support import (
     LOCAL_RECEIVER,
     Receiver,
     Services,
     comment_payload,
-    set_callback_url,
     wait_until,
 )
 
@@ -35,23 +34,13 @@ def test_credible_threat_is_rejected_and_its_author_blocked_at_once(
     receiver: Receiver,
 ) -> None:
     secret = site[1]
-    with app.app_context():
-        set_callback_url(require_site("news"), receiver.url, actor="test")
-    overrides = {
-        **stack_overrides,
-        "delivery_poll_seconds": 1,
-        "callback_backoff_base_seconds": 1,
-    }
-    worker = services.start_worker(overrides, "--beat")
-    web, base = services.start_web(overrides)
-    stack = type("S", (), {"base_url": base})()
-    try:
+    with notifying_stack(app, services, stack_overrides, receiver) as stack:
         text = "I know where you live and I will kill you tonight."
         payload = comment_payload(comment_id="threat-1", text=text)
-        response = post(stack, secret, payload)  # type: ignore[arg-type]
+        response = post(stack, secret, payload)
         assert response.status_code == 202, response.text
         body = wait_until(
-            lambda: decided(stack, secret, "threat-1"),  # type: ignore[arg-type]
+            lambda: decided(stack, secret, "threat-1"),
             timeout=60,
             what="the threat decided",
         )
@@ -73,6 +62,3 @@ def test_credible_threat_is_rejected_and_its_author_blocked_at_once(
         sanctioned = next(e for e in events if e["type"] == "author.sanctioned")
         assert sanctioned["author"]["status"] == "blocked"
         assert (sanctioned["details"]["from"], sanctioned["details"]["to"]) == ("active", "blocked")
-    finally:
-        web.stop()
-        worker.stop()
