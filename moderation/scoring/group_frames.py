@@ -27,13 +27,10 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from moderation.scoring.normalize import Normalized
 from moderation.scoring.types import Category, Match, Severity
-from moderation.scoring.wordlists import RuleConfigError
+from moderation.scoring.wordlists import RuleConfigError, load_yaml
 
 __all__ = ["GROUP_FRAME", "GroupFrames"]
 
@@ -74,7 +71,7 @@ class GroupFrames:
     def from_config(cls, config_dir: Path) -> GroupFrames:
         """Raises :class:`RuleConfigError` naming the file and list when one is missing."""
         directory = config_dir / "wordlists"
-        patterns = _load(directory / "patterns.yaml")
+        patterns = load_yaml(directory / "patterns.yaml")
         vocab_data = patterns.get("vocab") if isinstance(patterns, dict) else None
         if not isinstance(vocab_data, dict):
             raise RuleConfigError(f"{directory / 'patterns.yaml'}: vocab: must be a mapping")
@@ -84,7 +81,7 @@ class GroupFrames:
             if not isinstance(value, str) or not value.split():
                 raise RuleConfigError(f"{directory / 'patterns.yaml'}: vocab: {name}: missing")
             vocab[name] = value
-        frames = _load(directory / "threat_frames.yaml")
+        frames = load_yaml(directory / "threat_frames.yaml")
         lists: dict[str, list[str]] = {}
         for name in ("group_predicate_strong", "group_predicate_moderate", "group_block"):
             value = frames.get(name) if isinstance(frames, dict) else None
@@ -122,12 +119,3 @@ class GroupFrames:
                     out.append(Match(GROUP_FRAME, Category.HATE, severity, start, end))
                     break
         return out
-
-
-def _load(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_bytes())
-    except FileNotFoundError:
-        raise RuleConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None

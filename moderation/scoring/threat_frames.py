@@ -40,13 +40,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from moderation.scoring.normalize import Normalized
 from moderation.scoring.types import Category, Match, Severity
-from moderation.scoring.wordlists import RuleConfigError
+from moderation.scoring.wordlists import RuleConfigError, load_yaml
 
 __all__ = ["FRAME", "ThreatFrames"]
 
@@ -142,12 +139,7 @@ class ThreatFrames:
         """Raises :class:`RuleConfigError` naming the file and list when one is missing,
         empty, not text, or does not compile."""
         path = config_dir / "wordlists" / "threat_frames.yaml"
-        try:
-            data: Any = yaml.safe_load(path.read_bytes())
-        except FileNotFoundError:
-            raise RuleConfigError(f"{path}: file not found") from None
-        except yaml.YAMLError as exc:
-            raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
+        data = load_yaml(path)
         if not isinstance(data, dict):
             raise RuleConfigError(f"{path}: must be a mapping of list name to entries")
         lists: dict[str, list[str]] = {}

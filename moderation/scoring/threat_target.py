@@ -33,13 +33,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from moderation.scoring.normalize import Normalized
 from moderation.scoring.types import Category, Match, Severity
-from moderation.scoring.wordlists import RuleConfigError
+from moderation.scoring.wordlists import RuleConfigError, load_yaml
 
 __all__ = ["FIGURATIVE", "ThreatTargets"]
 
@@ -334,12 +331,7 @@ def _word_lists(
     optional: Sequence[str],
     key: str | None = None,
 ) -> dict[str, frozenset[str]]:
-    try:
-        data: Any = yaml.safe_load(path.read_bytes())
-    except FileNotFoundError:
-        raise RuleConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(path)
     where = str(path)
     if key is not None:
         data = data.get(key) if isinstance(data, dict) else None

@@ -160,6 +160,17 @@ def _parse_classifier_features(
     return out
 
 
+def load_yaml(path: Path) -> Any:
+    """The YAML document in ``path`` (any shape: the caller checks it). Raises
+    :class:`RuleConfigError` naming the file when it is missing or not valid YAML."""
+    try:
+        return yaml.safe_load(path.read_bytes())
+    except FileNotFoundError:
+        raise RuleConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
 def _read_yaml(path: Path) -> Mapping[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
