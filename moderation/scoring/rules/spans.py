@@ -360,6 +360,7 @@ class TermFinder:
         starts = list(itertools.accumulate((b - a for a, b in pieces), initial=0))
         view = skeleton_view(text, self._lists.join_infixes)
         examined = len(run)
+        ranks: list[int] | None = None  # each piece's own worst match, read once per run
         i = 0
         while i < len(pieces) - 1:
             windows: list[int] = []
@@ -377,7 +378,9 @@ class TermFinder:
                     j = max(j, bisect.bisect_right(starts, view.flat[starts[j]]) - 1) + 1
             for j in reversed(windows):
                 hits = self._tokens.joined_word(text[starts[i] : starts[j]])
-                if hits and not self._piece_as_bad(run, pieces[i:j], hits[0]):
+                if hits and ranks is None:
+                    ranks = self._piece_ranks(run, pieces)
+                if hits and ranks is not None and max(ranks[i:j]) < self._rank(hits[0]):
                     hit = hits[0]
                     start = _run_position(pieces, starts, starts[i] + hit.start)
                     end = _run_position(pieces, starts, starts[i] + hit.end - 1) + 1
@@ -432,14 +435,17 @@ class TermFinder:
             first[start] : last[end - 1] + 1
         ] in self._lists.join_keys else None
 
-    def _piece_as_bad(self, s: str, pieces: list[tuple[int, int]], hit: TokenHit) -> bool:
-        """Whether a piece of a join already matches as badly ("bitch's" is "bitch")."""
-        rank = self._lists.terms[hit.term_id].severity.rank
-        return any(
-            self._lists.terms[h.term_id].severity.rank >= rank
+    def _rank(self, hit: TokenHit) -> int:
+        return self._lists.terms[hit.term_id].severity.rank
+
+    def _piece_ranks(self, s: str, pieces: list[tuple[int, int]]) -> list[int]:
+        """The rank of each piece's own worst match (-1: none). A join counts only when it is
+        worse than every piece it joins: "bitch's" is "bitch", not a new word across the
+        apostrophe. Read once per run, not once per window (each window reused them)."""
+        return [
+            max((self._rank(h) for h in self._tokens.findings(s[a:b]).hits), default=-1)
             for a, b in pieces
-            for h in self._tokens.findings(s[a:b]).hits
-        )
+        ]
 
     def _scan_spaced(self, s: str) -> list[TermSpan]:
         """Words spelt with single characters separated by spaces, dots, dashes, underscores.
