@@ -60,7 +60,10 @@ def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Waits for a competing writer instead of failing at once.
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800, "connect_args": {"connect_timeout": 5}}
+    # No pre-ping: it costs every request a round trip. A connection found dead instead
+    # fails its request (503, retryable) and SQLAlchemy then discards the whole pool, so
+    # after an outage each process answers only the requests in flight with 503.
+    return {"pool_recycle": 1800, "connect_args": {"connect_timeout": 5}}
 
 
 def load_policies(app: Flask, settings: Settings) -> None:

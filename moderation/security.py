@@ -42,6 +42,9 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def refuse_nul_input() -> Any:
     """``before_request``: 400 when the path, a query parameter or a form field (name or
     value) contains a NUL character, which no database column can store (PostgreSQL refuses
@@ -54,7 +57,12 @@ def refuse_nul_input() -> Any:
         names = [k for k, v in (request.view_args or {}).items() if "\x00" in str(v)]
         bad = names[0] if names else "path"
     else:
-        for source in (request.args, request.form):
+        # The form only when the body is one: reading ``request.form`` parses (and for a
+        # JSON body, buffers) the body just to find it empty.
+        sources = (
+            [request.args, request.form] if request.mimetype in _FORM_TYPES else [request.args]
+        )
+        for source in sources:
             for name, value in source.items(multi=True):
                 if "\x00" in name or "\x00" in value:
                     bad = name.replace("\x00", "\\0")

@@ -133,12 +133,12 @@ def create_comment() -> tuple[Response, int]:
                 headers={"Retry-After": str(refusal.retry_after)},
             )
 
-    if intake.find_comment_id(site, payload.comment_id) is not None:
-        return repost(site, payload, admit)
+    # Stored first, looked up only on conflict: a repeat or an edit is the rare case, and the
+    # insert's unique key answers "already known?" in the same round trip.
     stored = intake.store_comment(
         site, payload, utcnow(), policy_version=policy.version, admit=admit
     )
-    if not stored.created:  # stored concurrently by another request: a repeat or an edit
+    if not stored.created:  # already stored (maybe concurrently): a repeat or an edit
         return repost(site, payload, admit)
     if stored.status != CommentStatus.PENDING:
         return jsonify(comment_body(intake.load_comment(stored.id), site)), 201

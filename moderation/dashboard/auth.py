@@ -189,6 +189,13 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+@limiter.request_filter
+def _outside_the_dashboard() -> bool:
+    """Flask-Limiter limits only the dashboard's login: every other request (the intake
+    above all, which has its own limits) skips its per-request bookkeeping."""
+    return "dashboard" not in request.blueprints
+
+
 def init_auth(app: Flask, settings: Settings) -> None:
     """Bind Flask-Login, CSRFProtect and Flask-Limiter to ``app``; nothing connects yet."""
     # Set, not setdefault: Flask's own default (31 days) is always present and would win.

@@ -93,11 +93,11 @@ def test_concurrent_duplicates_are_never_answered_429(
 ) -> None:
     """Ten identical posts at once: one stores (202), the rest get the record (200).
 
-    A barrier holds every request after its "already stored?" look-up until all ten have
-    made it, so all of them race for the store — the case where duplicates used to be
+    A barrier holds every request before it stores the comment until all ten have got
+    there, so all of them race for the store — the case where duplicates used to be
     counted against the author's limit (3/minute) and answered 429 although stored.
     Needs PostgreSQL: SQLite's BEGIN IMMEDIATE runs whole requests one after another, so
-    there the look-up of a later copy always sees the stored comment.
+    there a later copy always finds the stored comment.
     """
     import threading
 
@@ -108,14 +108,13 @@ def test_concurrent_duplicates_are_never_answered_429(
     _, secret = make_site(limited_app, "news")
     copies = 10  # within the connection pool (5 + 10 overflow): each holds one at the barrier
     barrier = threading.Barrier(copies, timeout=30)
-    lookup = intake.find_comment_id
+    store = intake.store_comment
 
-    def find_then_wait(*args: Any) -> int | None:
-        found = lookup(*args)
+    def wait_then_store(*args: Any, **kwargs: Any) -> intake.StoredComment:
         barrier.wait()
-        return found
+        return store(*args, **kwargs)
 
-    monkeypatch.setattr(intake, "find_comment_id", find_then_wait)
+    monkeypatch.setattr(intake, "store_comment", wait_then_store)
     statuses: list[int] = []
 
     def one() -> None:
