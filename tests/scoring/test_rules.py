@@ -622,6 +622,11 @@ def test_work_is_linear_in_text_length(rules: RuleFilter, text: str) -> None:
         "fսсk" * 2_500,
         "é" * 10_000,
         "a." * 5_000,
+        # Pieces that each spell a term of one letter's skeleton ("kkk", "xxx"): every window
+        # of them spells it again and was matched, to be refused as no worse than its pieces.
+        "kkk&k_" * 1_700,
+        "kkk." * 2_500,
+        "xxx&xx_" * 1_450,
     ],
 )
 def test_reported_stalls_are_bounded(rules: RuleFilter, text: str) -> None:
@@ -635,3 +640,13 @@ def test_joins_are_still_found_in_long_runs(rules: RuleFilter) -> None:
     spans = [text[m.start : m.end] for m in terms(rules.find(text))]
     assert "sh.it" in spans
     assert "f.u.c.k" in spans
+
+
+def test_joins_no_worse_than_their_pieces_stay_refused_in_long_runs(rules: RuleFilter) -> None:
+    """Windows skipped unmatched are those a match would be refused for: "k.k.k" is still
+    "kkk" (its pieces are nothing alone), "kkk&k" is only its piece "kkk"."""
+    text = "kkk&k_" * 1_700 + " so k.k.k and sh.it"
+    spans = found(rules, text)
+    assert spans.count(("kkk", "kkk")) == 1_700
+    assert spans[-2:] == [("kkk", "k.k.k"), ("shit", "sh.it")]
+    assert len(spans) == 1_702

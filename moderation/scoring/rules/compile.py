@@ -186,12 +186,39 @@ class CompiledLists:
             lookalike_skeleton(display.replace("v", "u")) for _, _, display in self.literals
         )
         self.join_keys = frozenset(join_keys)
+        self.join_ranks = self._join_ranks()
         self.join_prefixes = frozenset(k[:i] for k in join_keys for i in range(1, len(k) + 1))
         self.join_infixes = frozenset(
             k[i:j] for k in join_keys for i in range(len(k)) for j in range(i + 1, len(k) + 1)
         )
         #: Most pieces a join window spans: one per letter of the longest form.
         self.max_window = max(map(len, join_keys), default=1)
+
+    def _join_ranks(self) -> dict[str, int]:
+        """The worst severity rank a window spelling each of :attr:`join_keys` can be read as.
+
+        A window with neither hidden letters nor edge symbols is matched as a whole word or a
+        literal, and any reading of it that matches a form has the form's look-alike skeleton
+        (:func:`lookalike_skeleton`): its match is no worse than the worst form or literal
+        under its own skeleton. So a join window whose pieces are already that bad alone need
+        not be matched ("kkk.kkk": every window spells "kkk" again, and is refused as no worse
+        than its pieces). Keyed like :attr:`join_keys` (by a form's key and by its display).
+        """
+        ranks: dict[str, int] = {}
+
+        def note(skeleton: str, term_id: int) -> None:
+            rank = self.terms[term_id].severity.rank
+            if rank > ranks.get(skeleton, -1):
+                ranks[skeleton] = rank
+
+        for index in (self.word_forms, self.spaced_forms):
+            for key, forms in index.items():
+                for form in forms:
+                    note(lookalike_skeleton(key), form.term_id)
+                    note(lookalike_skeleton(form.display.replace("v", "u")), form.term_id)
+        for _, term_id, display in self.literals:
+            note(lookalike_skeleton(display.replace("v", "u")), term_id)
+        return ranks
 
     def _compile_terms(self, lists: Wordlists) -> None:
         specs = lists.terms

@@ -32,6 +32,8 @@ from moderation.scoring.rules.tokens import (
     ASCII_FOLD,
     EDGE_SYMBOLS,
     LOOKALIKE_CLASSES,
+    MASKING_DIGITS,
+    MASKING_SYMBOLS,
     MAX_EDGE_TRIM,
     ONE_WORD_CHAR,
     TOKEN_RE,
@@ -74,6 +76,9 @@ _SPACED_RE = re.compile(
     rf"(?<!{WORD_CHAR}){_SINGLE}(?:[ \t._\-]{{1,3}}{_SINGLE}){{2,}}(?!{WORD_CHAR})"
 )
 
+
+#: Characters a masked reading may read as a vowel (:func:`masked_readings`).
+_MASKING = MASKING_SYMBOLS | MASKING_DIGITS
 
 #: Characters that hide a letter (``*``, ``#``; ``!`` too beside them): a window holding one is
 #: matched by wildcard, so its letters after them bound nothing.
@@ -348,7 +353,10 @@ class TermFinder:
         From each piece, the longest window of pieces that spells a word is taken. Windows are
         extended only while their look-alike skeleton could still spell a listed form
         (:meth:`_join_window`), and span at most :attr:`_max_window` pieces (one per letter of
-        the longest form), so the work per piece is bounded whatever the run holds.
+        the longest form), so the work per piece is bounded whatever the run holds. A window
+        whose skeleton can mean nothing worse than its pieces already are is not matched, nor
+        are its lengthenings that keep that skeleton ("kkk.kkk.kkk": every window spells
+        "kkk" again, and a join counts only when worse than every piece it joins).
         """
         cached = self._join_run_cache.get(run)
         if cached is not None:
@@ -361,6 +369,7 @@ class TermFinder:
         view = skeleton_view(text, self._lists.join_infixes)
         examined = len(run)
         ranks: list[int] | None = None  # each piece's own worst match, read once per run
+        masking = [p for p, char in enumerate(text) if char in _MASKING]
         i = 0
         while i < len(pieces) - 1:
             windows: list[int] = []
@@ -370,6 +379,18 @@ class TermFinder:
                 examined += 1
                 if not grow:
                     break
+                if candidate is SPELT and j >= i + 2:
+                    # A match would be refused if the worst its skeleton can mean is no worse
+                    # than its pieces alone; so would the longer windows that only lengthen a
+                    # run of the last letter (same skeleton, more pieces). Skip them unmatched,
+                    # unless a masked reading ("f@ck") could read it as another skeleton.
+                    flat = bisect.bisect_right(starts, view.flat[starts[j]]) - 1
+                    if not _masks_inside(masking, starts[i], starts[max(j, flat)]):
+                        if ranks is None:
+                            ranks = self._piece_ranks(run, pieces)
+                        if self._spelt_rank(view, starts[i], starts[j]) <= max(ranks[i:j]):
+                            j = max(j, flat) + 1
+                            continue
                 if candidate:
                     if j >= i + 2 and (candidate is SPELT or self._guess()):
                         windows.append(j)
@@ -434,6 +455,13 @@ class TermFinder:
         return True, SPELT if skeleton[
             first[start] : last[end - 1] + 1
         ] in self._lists.join_keys else None
+
+    def _spelt_rank(self, view: SkeletonView, start: int, end: int) -> int:
+        """The worst rank a ``SPELT`` window ``[start:end)`` without masking characters can
+        match (:attr:`CompiledLists.join_ranks` of its skeleton): a bound, read without
+        matching it."""
+        skeleton = view.skeleton[view.first[start] : view.last[end - 1] + 1]
+        return self._lists.join_ranks[skeleton]
 
     def _rank(self, hit: TokenHit) -> int:
         return self._lists.terms[hit.term_id].severity.rank
@@ -549,6 +577,14 @@ def original_span(text: str, normalized: Normalized, start: int, end: int) -> tu
     while last > first and text[last - 1] in INVISIBLE:
         last -= 1
     return first, last
+
+
+def _masks_inside(masking: list[int], start: int, end: int) -> bool:
+    """Whether ``[start:end)`` holds a character that a masked reading may read as another
+    vowel (:func:`masked_readings`: inside the window, not at its ends): such a window may
+    match a term of another skeleton, so its skeleton bounds nothing."""
+    k = bisect.bisect_right(masking, start)
+    return k < len(masking) and masking[k] < end - 1
 
 
 def _run_position(pieces: list[tuple[int, int]], starts: list[int], position: int) -> int:
