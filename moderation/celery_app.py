@@ -128,9 +128,15 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery.steps["worker"].add(MetricsServer)
     celery.set_default()
     celery.flask_app = app  # for worker signal handlers
-    from moderation.tasks import register_outbox_hooks  # (registers the shared tasks, too)
+    from moderation.tasks import (  # (registers the shared tasks, too)
+        SCORING_BATCHER,
+        register_outbox_hooks,
+        scoring_batcher,
+    )
 
     register_outbox_hooks()  # new callback events are enqueued once their transaction commits
+    # The intake's comment ids are published in batches by a thread started on first use.
+    app.extensions[SCORING_BATCHER] = scoring_batcher(celery, settings)
 
     app.extensions["celery"] = celery
     return celery

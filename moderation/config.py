@@ -146,6 +146,19 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of the web whose X-Forwarded-For is trusted.",
     )
     scoring_queue: str = Field(default="scoring")
+    enqueue_max_batch: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Most comment ids a web process publishes for scoring in one message.",
+    )
+    enqueue_wait_ms: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Longest a new comment's id waits in its web process to be published "
+        "with others (0: each alone).",
+    )
     callbacks_queue: str = Field(default="callbacks")
     sweep_interval_seconds: int = Field(default=60, ge=1)
     sweep_min_age_seconds: int = Field(

@@ -2,7 +2,8 @@
 
 The tasks are thin: they take ids, call the domain services, and retry transient errors.
 Publishing is here too (:func:`enqueue_scoring`, :func:`enqueue_delivery`), after the
-database commit and tolerant of a broker that is down: the comment is already stored, so if
+database commit and tolerant of a broker that is down (the intake's comment ids leave in
+batches, see :func:`scoring_batcher`): the comment is already stored, so if
 the broker refuses it stays ``pending`` and the sweeper (``moderation sweep``, run
 periodically) re-enqueues it. Services never import this module; they return what to
 enqueue (e.g. :class:`moderation.services.events.Attempt`), or leave new callback events in
@@ -16,8 +17,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import shared_task
+from celery import Celery, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from flask import current_app
 from kombu.exceptions import KombuError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -26,6 +28,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from moderation import configured
+from moderation.batching import Batcher
+from moderation.config import Settings
 from moderation.extensions import db
 from moderation.services import decisions, dsa, events, intake
 from moderation.tables import utcnow
@@ -44,6 +48,9 @@ TRANSIENT = (OperationalError, InterfaceError)
 #: the embedded mode's single-threaded worker.
 SCORE_SOFT_TIME_LIMIT = 30
 SCORE_TIME_LIMIT = 60
+
+#: Name of the task that scores a list of comments (what the intake publishes).
+SCORE_COMMENTS = "moderation.score_comments"
 
 
 @shared_task(
@@ -73,6 +80,47 @@ def score_comment(self: Any, comment_id: int) -> str:
         outcome = decisions.hold_unscored(comment_id, now=utcnow())
     log.info("score_comment finished", extra={"comment_id": comment_id, "outcome": str(outcome)})
     return str(outcome)
+
+
+@shared_task(
+    name=SCORE_COMMENTS,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+    soft_time_limit=SCORE_SOFT_TIME_LIMIT,
+    time_limit=SCORE_TIME_LIMIT,
+)
+def score_comments(self: Any, comment_ids: list[int]) -> str:
+    """Score and decide the comments ``comment_ids`` (what the intake publishes: the ids its
+    process gathered in a few milliseconds). Safe to run more than once, like
+    :func:`score_comment`; a retry after a transient error skips those already decided.
+
+    Past :data:`SCORE_SOFT_TIME_LIMIT` the comment being scored is held unscored and the rest
+    are published one by one, each with its own time limit.
+    """
+    ids = [int(i) for i in comment_ids]
+    decided = 0
+    for position, comment_id in enumerate(ids):
+        try:
+            outcome = decisions.score_comment(
+                comment_id, pipeline=configured.pipeline(), policies=configured.policies()
+            )
+        except SoftTimeLimitExceeded:
+            db.session.rollback()
+            decisions.hold_unscored(comment_id, now=utcnow())
+            for rest in ids[position + 1 :]:
+                publish_one(rest)
+            break
+        log.info(
+            "score_comment finished", extra={"comment_id": comment_id, "outcome": str(outcome)}
+        )
+        decided += outcome == decisions.ScoreOutcome.DECIDED
+    return f"{decided} of {len(ids)} decided"
 
 
 @shared_task(name="moderation.retrain_sites", ignore_result=True)
@@ -160,7 +208,18 @@ def deliver_due_events() -> str:
 
 
 def enqueue_scoring(comment_id: int) -> bool:
-    """Publish ``score_comment``; False (and a warning) when the broker is unreachable."""
+    """Hand ``comment_id`` to this process's scoring publisher (see :func:`scoring_batcher`),
+    which publishes it with the other ids of the next few milliseconds. The comment is
+    committed already: if the process dies first or the broker refuses, it stays ``pending``
+    and the sweeper re-enqueues it."""
+    batcher: Batcher[int] = current_app.extensions[SCORING_BATCHER]
+    batcher.add(comment_id)
+    return True
+
+
+def publish_one(comment_id: int) -> bool:
+    """Publish ``score_comment`` for one comment now; False (and a warning) when the broker
+    is unreachable."""
     try:
         score_comment.apply_async((comment_id,), queue=configured.settings().scoring_queue)
     except BROKER_ERRORS as exc:
@@ -170,6 +229,35 @@ def enqueue_scoring(comment_id: int) -> bool:
         )
         return False
     return True
+
+
+#: ``app.extensions`` key of the process's scoring publisher.
+SCORING_BATCHER = "moderation.scoring_batcher"
+
+
+def scoring_batcher(celery: Celery, settings: Settings) -> Batcher[int]:
+    """The publisher of the intake's comment ids: one ``score_comments`` message for up to
+    ``enqueue_max_batch`` ids, at most ``enqueue_wait_ms`` after the first. Publishing one
+    Celery message costs more than the rest of the intake's Python work together."""
+    queue = settings.scoring_queue
+
+    def publish(ids: list[int]) -> bool:
+        try:
+            celery.send_task(SCORE_COMMENTS, (ids,), queue=queue)
+        except BROKER_ERRORS as exc:
+            log.warning(
+                "broker unavailable; comments left pending for the sweeper",
+                extra={"comments": len(ids), "error": type(exc).__name__},
+            )
+            return False
+        return True
+
+    return Batcher(
+        publish,
+        max_items=settings.enqueue_max_batch,
+        max_wait=settings.enqueue_wait_ms / 1000,
+        name="scoring-publisher",
+    )
 
 
 def enqueue_delivery(event_seq: int) -> bool:
@@ -193,7 +281,7 @@ def sweep_pending_comments(
     Scoring is idempotent, so a comment whose first task is merely slow is decided once.
     """
     ids = intake.pending_comment_ids(older_than, now, limit)
-    enqueued = sum(1 for comment_id in ids if enqueue_scoring(comment_id))
+    enqueued = sum(1 for comment_id in ids if publish_one(comment_id))
     return len(ids), enqueued
 
 

@@ -66,3 +66,43 @@ def test_holding_unscored_leaves_a_decided_comment_alone(app: Flask) -> None:
         comment = db.session.get(Comment, comment_id)
         assert comment is not None
         assert comment.status == "published"
+
+
+def test_scoring_a_list_has_the_same_time_limit() -> None:
+    assert tasks.score_comments.soft_time_limit == tasks.SCORE_SOFT_TIME_LIMIT
+    assert tasks.score_comments.time_limit == tasks.SCORE_TIME_LIMIT
+
+
+@pytest.mark.usefixtures("site")
+def test_a_list_of_comments_is_decided_once_each(app: Flask) -> None:
+    ids = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in range(3)]
+    with app.app_context():
+        assert tasks.score_comments(ids) == "3 of 3 decided"
+        # Delivered again (a retry, the sweeper): nothing is decided twice.
+        assert tasks.score_comments([*ids, ids[0]]) == "0 of 4 decided"
+        audited = db.session.execute(
+            sa.select(sa.func.count()).where(AuditEntry.action == "comment.decided")
+        ).scalar_one()
+    assert audited == 3
+
+
+@pytest.mark.usefixtures("site")
+def test_past_the_time_limit_a_list_holds_one_and_republishes_the_rest(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in range(4)]
+    real = decisions.score_comment
+
+    def slow_on_the_second(comment_id: int, **kwargs: Any) -> decisions.ScoreOutcome:
+        if comment_id == ids[1]:
+            raise SoftTimeLimitExceeded()
+        return real(comment_id, **kwargs)
+
+    published: list[int] = []
+    monkeypatch.setattr(decisions, "score_comment", slow_on_the_second)
+    monkeypatch.setattr(tasks, "publish_one", lambda comment_id: published.append(comment_id))
+    with app.app_context():
+        assert tasks.score_comments(ids) == "1 of 4 decided"
+        statuses = [db.session.get(Comment, i).status for i in ids]  # type: ignore[union-attr]
+    assert statuses == ["published", "held", "pending", "pending"]
+    assert published == ids[2:]
