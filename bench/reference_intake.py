@@ -86,12 +86,22 @@ def create_app(
     app = Flask(__name__)
     queue = redis.Redis.from_url(redis_url)  # a thread-safe pool, connected on first use
     local = threading.local()
+    opened: list[psycopg.Connection[Any]] = []
 
     def connection() -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(local, "conn", None)
         if conn is None or conn.closed:
             conn = local.conn = psycopg.connect(database_url, autocommit=True)
+            opened.append(conn)
         return conn
+
+    def close() -> None:
+        """Close every connection (the processes of a server simply exit; a test calls this)."""
+        for conn in opened:
+            conn.close()
+        queue.close()
+
+    app.extensions["bench_reference_close"] = close
 
     def error(status: int, code: str) -> tuple[Response, int]:
         return jsonify({"error": {"code": code}}), status
