@@ -1,8 +1,9 @@
 -- wrk script of bench/intake.py: replays pre-signed requests, one file per wrk thread.
 --
---   wrk -t2 -c16 -d10s -s bench/intake.lua http://127.0.0.1:PORT/ -- DIR RATE STOP 2 16
+--   INTAKE_BENCH_COUNT=1 wrk -t2 -c16 -d10s -s bench/intake.lua http://127.0.0.1:PORT/ -- \
+--       DIR RATE STOP 2 16
 --
--- (the last two arguments repeat -t and -c: a thread's script cannot read wrk's options)
+-- (2 16 repeat -t and -c: a thread's script cannot read wrk's options)
 --
 -- DIR/requests-<n>.bin (n = 1..threads) holds complete HTTP/1.1 requests separated by NUL
 -- bytes, written by bench/intake.py just before wrk starts (their signatures carry a
@@ -24,6 +25,10 @@
 -- the backlog phase) and leaves a file DIR/done-<n>, on which bench/intake.py interrupts
 -- wrk; otherwise wrk runs for its -d duration. A thread whose file runs out
 -- before that stops sending (reported as "exhausted").
+--
+-- INTAKE_BENCH_COUNT=1 in the environment: count the answers by status code in response()
+-- (STOP needs it). That costs wrk CPU (every answer's headers then go to Lua), so without it
+-- only wrk's own summary counts them: errors.status is the number of 4xx/5xx answers.
 --
 -- done() prints one line "INTAKE-BENCH {json}" with the totals, latency percentiles and the
 -- status counts of all threads.
@@ -86,10 +91,25 @@ end
 
 local NEVER = 1e9 -- ms: a connection with nothing left to send waits past any -d
 
+-- delay() runs when a connection is ready to send and request() only when its wait is over,
+-- so two connections may both wait for the last request: delay() reserves the request.
+local reserved = 0
+
+local function reserve()
+   if reserved >= total then
+      if not stop_when_done then
+         exhausted = 1 -- the -d duration outlasts the file: fewer requests than offered
+      end
+      return false
+   end
+   reserved = reserved + 1
+   return true
+end
+
 local function paced_delay(gap_ms)
    local slot = nil
    return function()
-      if index >= total then
+      if not reserve() then
          return NEVER
       end
       local now = now_ms()
@@ -119,11 +139,11 @@ function init(args)
    elseif rate > 0 then
       local gap = 1000 * n_connections / rate
       delay = function()
-         return index >= total and NEVER or gap
+         return reserve() and gap or NEVER
       end
    elseif stop then
       delay = function()
-         return index >= total and NEVER or 0
+         return reserve() and 0 or NEVER
       end
    end
 end
@@ -141,7 +161,7 @@ function request()
    return requests[index]
 end
 
-function response(status, headers, body)
+local function count_response(status, headers, body)
    statuses[status] = (statuses[status] or 0) + 1
    answered = answered + 1
    if stop_when_done and answered == total then
@@ -152,6 +172,11 @@ function response(status, headers, body)
       end
       wrk.thread:stop()
    end
+end
+
+-- wrk decides whether to call response() before init() runs: the switch is read here.
+if os.getenv("INTAKE_BENCH_COUNT") == "1" then
+   response = count_response
 end
 
 local function json_counts(t)
