@@ -33,6 +33,15 @@ Phases (``--only 1,2,...``), with the issue's targets:
 The bench site's policy raises only the site-wide intake limit (3000/minute by default, far
 below what is measured here); the per-author limits stay as configured and the limiter stays
 on. Authors are taken in turn from a pool of 50,000, so none reaches its limit.
+
+Reading the figures: latencies are wrk's, from the moment a request is sent (a request that
+waited for a free connection is reported as a "late send", not as latency). "server CPU ms
+per request" is the CPU time of the gunicorn processes over a run divided by its requests:
+it depends less on other load than requests/s does. The load average is printed at the start
+and the end; above the core count, something else shared the machine and every figure is
+pessimistic. Before phase 3 the comments phases 1-2 left pending (and their queued tasks) are
+dropped, so phases 3-4 measure their own comments only; run with ``--only 4`` alone, the
+worker starts cold and its first comments bear its warm-up.
 """
 
 from __future__ import annotations
@@ -434,6 +443,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model or 'unknown CPU'})"
 
 
+def load_average() -> str:
+    """The 1-minute load average: above the core count, other work shared the machine."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def git_commit() -> str:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
@@ -582,7 +599,8 @@ def main() -> None:
         workers_seen = len(children(web.popen.pid))
         print(
             f"machine: {machine()} | git {git_commit()} | {wrk_version()} | "
-            f"PostgreSQL database {name} | gunicorn {workers_seen} workers x 8 gthread",
+            f"PostgreSQL database {name} | gunicorn {workers_seen} workers x 8 gthread | "
+            f"load average {load_average()}",
             flush=True,
         )
         print(f"command: python bench/intake.py {shlex.join(sys.argv[1:])}", flush=True)
@@ -834,6 +852,7 @@ def main() -> None:
 
     print()
     report.print()
+    print(f"load average at the end: {load_average()} (on {os.cpu_count()} cores)")
     for note in notes:
         print(f"note: {note}")
 
