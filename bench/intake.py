@@ -331,10 +331,9 @@ class WorkerMemory:
 
 def start_worker(services: Services, env: dict[str, str], extra: dict[str, str]) -> Process:
     """The Procfile's ``worker`` line (2 pool processes unless the extra env says otherwise)."""
-    overrides: dict[str, str] = {}  # already in env
     return services.start_procfile(
         "worker",
-        overrides,
+        {},  # the settings are in env already
         {
             **env,
             "PATH": venv_path(),
@@ -603,7 +602,7 @@ def main() -> None:
             f"load average {load_average()}",
             flush=True,
         )
-        print(f"command: python bench/intake.py {shlex.join(sys.argv[1:])}", flush=True)
+        print(f"command: {shlex.join(['python', 'bench/intake.py', *sys.argv[1:]])}", flush=True)
         print(f"logs: {log_dir}", flush=True)
 
         host = base.removeprefix("http://")
