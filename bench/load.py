@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.procstat import rss_largest, rss_tree  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
 from tests.support import (  # noqa: E402
     Process,
@@ -53,42 +54,6 @@ def texts() -> list[str]:
         "The mayor's plan is a mess and the numbers do not add up.",
         "You are an idiot if you believe this.",
     ]
-
-
-def rss_tree(pid: int) -> int:
-    """Resident memory of a process and its descendants, in bytes."""
-    total = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            with open(f"/proc/{current}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids.extend(int(c) for c in children)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
-
-
-def rss_largest(pid: int) -> int:
-    """The largest single process in the tree (a worker's pool child, say), in bytes."""
-    best = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            with open(f"/proc/{current}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        best = max(best, int(line.split()[1]) * 1024)
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids.extend(int(c) for c in children)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return best
 
 
 @dataclass

@@ -1,0 +1,64 @@
+"""Process figures the benchmarks read from ``/proc``: resident memory and CPU time.
+
+Shared by ``bench/load.py`` and ``bench/intake.py`` (Linux only, like the services they run).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def rss(pid: int) -> int:
+    """Resident memory of one process, in bytes (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (empty when it is gone)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return []
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children(current))
+    return found
+
+
+def rss_tree(pid: int) -> int:
+    """Resident memory of a process and its descendants, in bytes."""
+    return sum(rss(p) for p in descendants(pid))
+
+
+def rss_largest(pid: int) -> int:
+    """The largest single process in the tree (a worker's pool child, say), in bytes."""
+    return max((rss(p) for p in descendants(pid)), default=0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time one process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_tree(pid: int) -> float:
+    """CPU seconds of a process and its live descendants."""
+    return sum(cpu_seconds(p) for p in descendants(pid))
