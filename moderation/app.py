@@ -63,7 +63,18 @@ def engine_options(url: str) -> dict[str, Any]:
     # No pre-ping: it costs every request a round trip. A connection found dead instead
     # fails its request (503, retryable) and SQLAlchemy then discards the whole pool, so
     # after an outage each process answers only the requests in flight with 503.
-    return {"pool_recycle": 1800, "connect_args": {"connect_timeout": 5}}
+    # A pool as large as a web process's threads (the Procfile's 8): with SQLAlchemy's
+    # default of 5, the other threads' connections are opened and closed per request.
+    return {
+        "pool_recycle": 1800,
+        "pool_size": DATABASE_POOL_SIZE,
+        "max_overflow": 10,
+        "connect_args": {"connect_timeout": 5},
+    }
+
+
+#: Connections each process keeps open (web: one per gunicorn thread; a worker uses one).
+DATABASE_POOL_SIZE = 8
 
 
 def load_policies(app: Flask, settings: Settings) -> None:
