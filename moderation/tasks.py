@@ -18,6 +18,10 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_logger
+from celery_batches import Batches, SimpleRequest
+from celery_batches.trace import apply_batches_task
+from flask import has_app_context
 from kombu.exceptions import KombuError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -73,6 +77,135 @@ def score_comment(self: Any, comment_id: int) -> str:
         outcome = decisions.hold_unscored(comment_id, now=utcnow())
     log.info("score_comment finished", extra={"comment_id": comment_id, "outcome": str(outcome)})
     return str(outcome)
+
+
+#: Task name of the batch scoring task; ``celery_config`` sets its ``flush_every`` (batch
+#: size) and ``flush_interval`` (longest wait) from the settings by task annotation.
+SCORE_BATCH_TASK = "moderation.score_comments"
+
+_strategy_log = get_logger("celery.worker.strategy")
+
+
+class ScoringBatches(Batches):  # type: ignore[misc]
+    """celery-batches' buffering task, fitted to this service.
+
+    The worker's consumer buffers ``score_comments`` messages and hands a pool process up
+    to ``flush_every`` of them at once, or whatever arrived within ``flush_interval``. The
+    messages are acknowledged only after the batch returned (``acks_late``). Beyond the
+    library: the batch runs in the Flask app context (as :class:`FlaskTask` does), has the
+    same time limits as one scoring (the prefork pool enforces them), and a batch whose pool
+    process died or ran past the hard limit hands its comments to ``score_comment`` one by
+    one instead of being re-delivered whole (a text that kills a process would do it again).
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            return self.run(*args, **kwargs)
+        with self.app.flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+    def Strategy(self, task: Any, app: Any, consumer: Any) -> Any:
+        handler = super().Strategy(task, app, consumer)
+
+        def received(
+            message: Any, body: Any, ack: Any, reject: Any, callbacks: Any, **kw: Any
+        ) -> Any:
+            # Celery's default strategy logs each received task; the batching one does not.
+            _strategy_log.info("Task %s[%s] received", task.name, message.headers.get("id"))
+            return handler(message, body, ack, reject, callbacks, **kw)
+
+        return received
+
+    def flush(self, requests: Any) -> Any:
+        acks_late = [r for r in requests if r.task.acks_late]
+        acks_early = [r for r in requests if not r.task.acks_late]
+
+        def on_accepted(pid: int, time_accepted: float) -> None:
+            for req in acks_early:
+                req.acknowledge()
+
+        def on_return(result: Any) -> None:
+            for req in acks_late:
+                req.acknowledge()
+
+        def on_error(exc_info: Any) -> None:
+            # The pool process died (or was killed at the hard time limit) mid-batch: its
+            # transaction is gone. Each comment gets its own task; a message whose comment
+            # could not be handed on stays unacknowledged, and is re-delivered.
+            log.warning(
+                "scoring batch lost its process; deciding its comments one by one",
+                extra={"error": repr(getattr(exc_info, "exception", exc_info))},
+            )
+            for req in acks_late:
+                if all(_enqueue_one(cid) for cid in _comment_ids([req])):
+                    req.acknowledge()
+
+        return self._pool.apply_async(
+            apply_batches_task,
+            (self, ([SimpleRequest.from_request(r) for r in requests],), 0, None),
+            accept_callback=on_accepted,
+            callback=on_return,
+            error_callback=on_error,
+            soft_timeout=self.soft_time_limit,
+            timeout=self.time_limit,
+        )
+
+
+@shared_task(
+    name=SCORE_BATCH_TASK,
+    base=ScoringBatches,
+    acks_late=True,
+    soft_time_limit=SCORE_SOFT_TIME_LIMIT,
+    time_limit=SCORE_TIME_LIMIT,
+)
+def score_comments(requests: list[SimpleRequest]) -> str:
+    """Decide a batch of comments (one ``comment_id`` per message) in one transaction.
+
+    A transient database error or the soft time limit rolls the batch back and hands its
+    still-pending comments to ``score_comment`` one by one: each then has its own retries
+    and time limit (a pathological text is held unscored there). A comment another
+    transaction holds is handed on too: that task waits for it. Safe to run more than once.
+    """
+    ids = _comment_ids(requests)
+    try:
+        outcomes = decisions.score_comments(
+            ids, pipeline=configured.pipeline(), policies=configured.policies()
+        )
+    except (*TRANSIENT, SoftTimeLimitExceeded) as exc:
+        handed = _hand_on_pending(ids)
+        log.warning(
+            "scoring batch failed; its comments are decided one by one",
+            extra={"error": type(exc).__name__, "comments": len(ids), "handed_on": handed},
+        )
+        return f"batch of {len(ids)} failed ({type(exc).__name__}); {handed} handed on"
+    for comment_id, outcome in outcomes.items():
+        if outcome is decisions.ScoreOutcome.LOCKED:
+            _enqueue_one(comment_id)
+            log.info("comment locked elsewhere; handed on", extra={"comment_id": comment_id})
+        else:
+            log.info(
+                "score_comment finished",
+                extra={"comment_id": comment_id, "outcome": str(outcome)},
+            )
+    decided = sum(1 for o in outcomes.values() if o is decisions.ScoreOutcome.DECIDED)
+    return f"{decided} of {len(ids)} decided"
+
+
+def _comment_ids(requests: Any) -> list[int]:
+    """The comment ids of a batch's messages (each message: ``(comment_id,)``), in order."""
+    return [int(r.args[0]) for r in requests if r.args]
+
+
+def _hand_on_pending(ids: list[int]) -> int:
+    """After a failed batch: enqueue ``score_comment`` for its comments still pending (all of
+    them when the database cannot say). Returns how many were enqueued."""
+    try:
+        db.session.rollback()
+        pending = decisions.pending_among(ids)
+    except TRANSIENT:
+        db.session.rollback()
+        pending = ids
+    return sum(1 for comment_id in pending if _enqueue_one(comment_id))
 
 
 @shared_task(name="moderation.retrain_sites", ignore_result=True)
@@ -160,9 +293,19 @@ def deliver_due_events() -> str:
 
 
 def enqueue_scoring(comment_id: int) -> bool:
-    """Publish ``score_comment``; False (and a warning) when the broker is unreachable."""
+    """Publish the comment to the batch task ``score_comments``; False (and a warning) when
+    the broker is unreachable."""
+    return _publish(score_comments, comment_id)
+
+
+def _enqueue_one(comment_id: int) -> bool:
+    """Publish ``score_comment`` (one comment, its own retries and time limit)."""
+    return _publish(score_comment, comment_id)
+
+
+def _publish(task: Any, comment_id: int) -> bool:
     try:
-        score_comment.apply_async((comment_id,), queue=configured.settings().scoring_queue)
+        task.apply_async((comment_id,), queue=configured.settings().scoring_queue)
     except BROKER_ERRORS as exc:
         log.warning(
             "broker unavailable; comment left pending for the sweeper",

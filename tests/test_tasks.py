@@ -31,7 +31,7 @@ def test_a_comment_past_the_soft_time_limit_is_held_for_review(
 
     def too_slow(
         self: Pipeline,
-        text: str,
+        texts: Any,
         explain_above: Any = None,
         *,
         site: str | None = None,
@@ -39,7 +39,7 @@ def test_a_comment_past_the_soft_time_limit_is_held_for_review(
     ) -> None:
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(Pipeline, "score", too_slow)
+    monkeypatch.setattr(Pipeline, "score_batch", too_slow)
     with app.app_context():
         assert tasks.score_comment(comment_id) == "decided"
     with app.app_context():
