@@ -66,3 +66,100 @@ def test_holding_unscored_leaves_a_decided_comment_alone(app: Flask) -> None:
         comment = db.session.get(Comment, comment_id)
         assert comment is not None
         assert comment.status == "published"
+
+
+# --- the batch task: its wiring and its failures ------------------------------------------
+
+
+class Message:
+    """What the batch task reads of a buffered message (celery-batches' SimpleRequest)."""
+
+    def __init__(self, comment_id: int) -> None:
+        self.args = (comment_id,)
+
+
+def test_batch_size_and_wait_come_from_the_settings(app: Flask) -> None:
+    from moderation.app import create_app
+
+    tuned = create_app(
+        {
+            "database_url": app.config["SQLALCHEMY_DATABASE_URI"],
+            "scoring_batch_size": 7,
+            "scoring_batch_wait_ms": 120,
+        }
+    )
+    celery = tuned.extensions["celery"]
+    task = celery.tasks[tasks.SCORE_BATCH_TASK]
+    assert (task.flush_every, task.flush_interval) == (7, 0.12)
+    assert task.acks_late and task.soft_time_limit == tasks.SCORE_SOFT_TIME_LIMIT
+    # Enough messages may be reserved to fill a batch per process and collect the next.
+    assert celery.conf.worker_prefetch_multiplier == 14
+    assert "moderation.score_comment" in celery.tasks  # messages queued before an upgrade
+
+
+@pytest.fixture
+def handed_on(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The comments the batch task hands to ``score_comment`` (not published)."""
+    published: list[int] = []
+
+    def publish(comment_id: int) -> bool:
+        published.append(comment_id)
+        return True
+
+    monkeypatch.setattr(tasks, "_enqueue_one", publish)
+    return published
+
+
+@pytest.mark.usefixtures("site")
+def test_a_batch_decides_its_comments(app: Flask, handed_on: list[int]) -> None:
+    ids = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in range(3)]
+    with app.app_context():
+        assert tasks.score_comments([Message(i) for i in [*ids, ids[0]]]) == "3 of 3 decided"
+        statuses = db.session.execute(sa.select(Comment.status)).scalars().all()
+    assert statuses == ["published"] * 3
+    assert handed_on == []
+
+
+@pytest.mark.usefixtures("site")
+@pytest.mark.parametrize(
+    "failure",
+    [sa.exc.OperationalError("SELECT", {}, Exception("server closed")), SoftTimeLimitExceeded()],
+    ids=["database error", "soft time limit"],
+)
+def test_a_failed_batch_rolls_back_and_hands_its_pending_comments_on(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, handed_on: list[int], failure: BaseException
+) -> None:
+    decided = submit(app, "c0", "Thanks for the clear explanation.", T0)
+    assert score(app, decided, T0) is decisions.ScoreOutcome.DECIDED
+    pending = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in (1, 2)]
+    real = Pipeline.score_batch
+
+    def fail_midway(self: Pipeline, texts: Any, *args: Any, **kwargs: Any) -> Any:
+        real(self, texts, *args, **kwargs)
+        db.session.execute(sa.update(Comment).values(language="xx"))  # must be rolled back
+        raise failure
+
+    monkeypatch.setattr(Pipeline, "score_batch", fail_midway)
+    with app.app_context():
+        tasks.score_comments([Message(i) for i in [decided, *pending]])
+    assert sorted(handed_on) == pending  # the decided one is not handed on
+    with app.app_context():
+        rows = db.session.execute(sa.select(Comment).order_by(Comment.id)).scalars().all()
+        assert [c.status for c in rows] == ["published", "pending", "pending"]
+        assert "xx" not in {c.language for c in rows}
+        assert [c.score_attempts for c in rows] == [1, 0, 0]
+
+
+@pytest.mark.usefixtures("site")
+def test_a_comment_locked_elsewhere_is_handed_on(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, handed_on: list[int]
+) -> None:
+    ids = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in (1, 2)]
+
+    def one_locked(comment_ids: Any, **_: Any) -> dict[int, decisions.ScoreOutcome]:
+        return {ids[0]: decisions.ScoreOutcome.DECIDED, ids[1]: decisions.ScoreOutcome.LOCKED}
+
+    monkeypatch.setattr(decisions, "score_comments", one_locked)
+    with app.app_context():
+        assert tasks.score_comments([Message(i) for i in ids]) == "1 of 2 decided"
+    assert handed_on == [ids[1]]
