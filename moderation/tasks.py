@@ -188,6 +188,7 @@ def score_comments(requests: list[SimpleRequest]) -> str:
                 extra={"comment_id": comment_id, "outcome": str(outcome)},
             )
     decided = sum(1 for o in outcomes.values() if o is decisions.ScoreOutcome.DECIDED)
+    log.info("scoring batch finished", extra={"comments": len(outcomes), "decided": decided})
     return f"{decided} of {len(outcomes)} decided"
 
 
