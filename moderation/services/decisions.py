@@ -21,7 +21,12 @@ from moderation.scoring.names import SiteAllowList
 from moderation.scoring.pipeline import Pipeline
 from moderation.scoring.types import ScoreResult
 from moderation.services.allowlist import allow_list_for
-from moderation.services.authors import author_context, count_outcome, strike_and_step
+from moderation.services.authors import (
+    NewOutcomes,
+    author_context,
+    count_outcome,
+    strike_and_step,
+)
 from moderation.services.decision_record import POLICY_ACTOR, record_decision
 from moderation.services.revisions import mirror_current
 from moderation.tables import Author, Comment, CommentStatus, utcnow
@@ -109,22 +114,18 @@ def score_comments(
     if now is None:
         now = (clock or utcnow)()
     decided: list[tuple[int, Decision, float]] = []
-    seen_authors: set[int] = set()
+    counts = NewOutcomes()  # an author's next comment is judged on the counts left before
     for comment in sorted(pending, key=lambda c: (c.received_at, c.id)):
         if comment.id not in claimed:
             continue
         author = authors[comment.author_id]
-        if author.id in seen_authors:
-            # The author's counters are pending SQL increments (count_outcome): write them,
-            # so that this comment is judged on the counts its predecessors left.
-            db.session.flush()
-        seen_authors.add(author.id)
         policy = policies.for_site(comment.site.name)
         result, allow = scored[comment.id]
-        decision = _decide_one(comment, author, result, allow, policy, pipeline, now)
+        decision = _decide_one(comment, author, result, allow, policy, pipeline, now, counts)
         waited = max((now - comment.received_at).total_seconds(), 0.0)  # read before commit
         decided.append((comment.id, decision, waited))
         outcomes[comment.id] = ScoreOutcome.DECIDED
+    counts.write()
     db.session.commit()  # expires the loaded rows: nothing below reads them again
     for comment_id, decision, waited in decided:
         metrics.DECISIONS.labels(decision.outcome.value, "policy").inc()
@@ -146,6 +147,7 @@ def _decide_one(
     policy: Policy,
     pipeline: Pipeline,
     now: datetime,
+    counts: NewOutcomes,
 ) -> Decision:
     """Decide one claimed comment and stage its writes (decision, strikes, sanctions,
     audit, events) in the session; the caller commits."""
@@ -179,7 +181,7 @@ def _decide_one(
     if result.language is not None:
         comment.language = result.language.code
         comment.language_confidence = round(result.language.confidence, 4)
-    count_outcome(author, None, comment.status)
+    counts.count(author, comment.status)
     mirror_current(comment)
     record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order
     strike = _one_strike_per_comment(author, comment, decision.strike, now)
