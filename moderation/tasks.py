@@ -118,6 +118,9 @@ class ScoringBatches(Batches):  # type: ignore[misc]
 
     def flush(self, requests: Any) -> Any:
         acks_late = [r for r in requests if r.task.acks_late]
+        # What the pool process gets (picklable), and the comment of each message.
+        simple = [SimpleRequest.from_request(r) for r in requests]
+        comment_of = {id(r): _comment_ids([s]) for r, s in zip(requests, simple, strict=True)}
         acks_early = [r for r in requests if not r.task.acks_late]
 
         def on_accepted(pid: int, time_accepted: float) -> None:
@@ -137,12 +140,12 @@ class ScoringBatches(Batches):  # type: ignore[misc]
                 extra={"error": repr(getattr(exc_info, "exception", exc_info))},
             )
             for req in acks_late:
-                if all(_enqueue_one(cid) for cid in _comment_ids([req])):
+                if all(_enqueue_one(cid) for cid in comment_of[id(req)]):
                     req.acknowledge()
 
         return self._pool.apply_async(
             apply_batches_task,
-            (self, ([SimpleRequest.from_request(r) for r in requests],), 0, None),
+            (self, (simple,), 0, None),
             accept_callback=on_accepted,
             callback=on_return,
             error_callback=on_error,

@@ -163,3 +163,74 @@ def test_a_comment_locked_elsewhere_is_handed_on(
     with app.app_context():
         assert tasks.score_comments([Message(i) for i in ids]) == "1 of 2 decided"
     assert handed_on == [ids[1]]
+
+
+class Delivered:
+    """A received message as celery-batches' flush sees it (a worker's Request)."""
+
+    def __init__(self, comment_id: int) -> None:
+        self.id = f"task-{comment_id}"
+        self.name = tasks.SCORE_BATCH_TASK
+        self._payload = ((comment_id,), {}, {})
+        self.delivery_info: dict[str, Any] = {}
+        self.hostname = "test"
+        self.reply_to = self.correlation_id = None
+        self.request_dict: dict[str, Any] = {}
+        self.task = tasks.score_comments
+        self.acknowledged = False
+
+    def acknowledge(self) -> None:
+        self.acknowledged = True
+
+
+class Pool:
+    """Records what the batch task hands the worker's pool."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = {}
+
+    def apply_async(self, target: Any, args: Any, **options: Any) -> None:
+        self.options = options
+
+
+def test_a_batch_is_acknowledged_after_it_returned_and_handed_on_when_its_process_died(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        task = app.extensions["celery"].tasks[tasks.SCORE_BATCH_TASK]
+    pool = Pool()
+    monkeypatch.setattr(task, "_pool", pool, raising=False)
+    published: list[int] = []
+    broker_up = [True]
+
+    def publish(comment_id: int) -> bool:
+        if broker_up[0]:
+            published.append(comment_id)
+        return broker_up[0]
+
+    monkeypatch.setattr(tasks, "_enqueue_one", publish)
+
+    returned = [Delivered(1), Delivered(2)]
+    task.flush(returned)
+    # The pool enforces one scoring's time limits on the whole batch.
+    assert (pool.options["soft_timeout"], pool.options["timeout"]) == (
+        tasks.SCORE_SOFT_TIME_LIMIT,
+        tasks.SCORE_TIME_LIMIT,
+    )
+    pool.options["accept_callback"](123, 0.0)
+    assert not any(r.acknowledged for r in returned)  # acks_late: not when taken
+    pool.options["callback"]("2 of 2 decided")
+    assert all(r.acknowledged for r in returned)
+    assert published == []
+
+    lost = [Delivered(3), Delivered(4)]
+    task.flush(lost)
+    pool.options["error_callback"](RuntimeError("Worker exited prematurely: signal 9"))
+    assert published == [3, 4]  # each comment to its own task, then acknowledged
+    assert all(r.acknowledged for r in lost)
+
+    unsent = [Delivered(5)]
+    task.flush(unsent)
+    broker_up[0] = False
+    pool.options["error_callback"](RuntimeError("Worker exited prematurely: signal 9"))
+    assert not unsent[0].acknowledged  # left for re-delivery after the visibility timeout
