@@ -45,7 +45,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # A task is acknowledged only after it ran, and re-delivered if its worker died.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "worker_prefetch_multiplier": 1,
+        # Scoring is batched (moderation.score_comments, celery-batches): the consumer must
+        # be allowed to hold enough unacknowledged messages to fill a batch per pool process
+        # and collect the next meanwhile. The Procfile's callbacks worker overrides this with
+        # --prefetch-multiplier 1, so that one worker does not hoard deliveries.
+        "worker_prefetch_multiplier": 2 * settings.scoring_batch_size,
+        "task_annotations": {
+            "moderation.score_comments": {
+                "flush_every": settings.scoring_batch_size,
+                "flush_interval": settings.scoring_batch_wait_ms / 1000,
+            }
+        },
         "task_default_queue": settings.scoring_queue,
         # Deliveries have their own queue, consumed by its own worker process (the
         # Procfile's `worker -Q scoring` and `callbacks -Q callbacks`), so a slow receiver

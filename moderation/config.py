@@ -160,6 +160,19 @@ class Settings(BaseSettings):
         "with others (0: each alone).",
     )
     callbacks_queue: str = Field(default="callbacks")
+    scoring_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Most comments a scoring worker decides in one batch (one transaction).",
+    )
+    scoring_batch_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="Longest a received comment waits for its batch to fill before it is "
+        "decided anyway (milliseconds): the latency added at low load.",
+    )
     sweep_interval_seconds: int = Field(default=60, ge=1)
     sweep_min_age_seconds: int = Field(
         default=60, ge=0, description="A comment pending this long is re-enqueued."

@@ -44,6 +44,8 @@ def test_prefixed_variable_wins_over_alias_and_overrides_win_over_env() -> None:
         ({"MODERATION_MAX_TEXT_CHARS": "lots"}, "MODERATION_MAX_TEXT_CHARS"),
         ({"MODERATION_MAX_TEXT_CHARS": "0"}, "MODERATION_MAX_TEXT_CHARS"),
         ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL"),
+        ({"MODERATION_SCORING_BATCH_SIZE": "0"}, "MODERATION_SCORING_BATCH_SIZE"),
+        ({"MODERATION_SCORING_BATCH_WAIT_MS": "soon"}, "MODERATION_SCORING_BATCH_WAIT_MS"),
         ({"MODERATION_SIGNATURE_TOLERANCE_SECONDS": "-5"}, "MODERATION_SIGNATURE_TOLERANCE"),
         ({"MODERATION_NO_SUCH_THING": "1"}, None),  # unknown variables are ignored
         ({"REDIS_URL": "redis://x"}, "MODERATION_SECRET_KEY"),  # production needs a key

@@ -8,7 +8,11 @@ The only place that stores strikes, moves an author along the ladder
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from moderation.extensions import db
 from moderation.policy.decide import AuthorContext, AuthorStatus, StrikeSpec
@@ -37,6 +41,40 @@ def count_outcome(author: Author, old: str | None, new: str) -> None:
     if new in _STATUS_COUNTER:
         column = getattr(Author, _STATUS_COUNTER[new])
         setattr(author, _STATUS_COUNTER[new], column + 1)
+
+
+class NewOutcomes:
+    """The counters of many newly decided comments (a batch of decisions), for authors whose
+    rows this transaction has locked: each comment counts at once in the loaded author (what
+    the author's next comment in the batch is judged on), and :meth:`write` adds them all up
+    in one statement — still SQL increments, like :func:`count_outcome`."""
+
+    def __init__(self) -> None:
+        self._added: dict[int, Counter[str]] = {}
+
+    def count(self, author: Author, new: str) -> None:
+        column = _STATUS_COUNTER.get(new)
+        if column is None:
+            return
+        self._added.setdefault(author.id, Counter())[column] += 1
+        # As loaded plus this comment; not a change for the unit of work (write() stores it).
+        set_committed_value(author, column, getattr(author, column) + 1)
+
+    def write(self) -> None:
+        if not self._added:
+            return
+        table = Author.__table__
+        columns = list(_STATUS_COUNTER.values())
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("author_id"))
+            .values({c: table.c[c] + sa.bindparam(f"add_{c}") for c in columns}),
+            [
+                {"author_id": author_id, **{f"add_{c}": added[c] for c in columns}}
+                for author_id, added in self._added.items()
+            ],
+        )
+        self._added.clear()
 
 
 def active_strikes(author: Author, now: datetime) -> float:

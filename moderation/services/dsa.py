@@ -127,9 +127,15 @@ def _store(
     site_id: int, kind: Kind, statement: dict[str, Any], now: datetime, **links: Any
 ) -> None:
     puid = statement["puid"]
-    known = db.session.execute(
-        sa.select(DsaStatement.id).where(DsaStatement.puid == puid)
-    ).scalar_one_or_none()
+    # Without autoflush: a batch of decisions (services/decisions.py) stores many statements
+    # in one transaction, and flushing before each lookup would write them one at a time.
+    # Statements added but not yet flushed are looked for in the session instead.
+    if any(isinstance(o, DsaStatement) and o.puid == puid for o in db.session.new):
+        return
+    with db.session.no_autoflush:
+        known = db.session.execute(
+            sa.select(DsaStatement.id).where(DsaStatement.puid == puid)
+        ).scalar_one_or_none()
     if known is None:
         db.session.add(
             DsaStatement(

@@ -84,12 +84,11 @@ def test_worker_metrics_are_scraped_and_readiness_follows_the_worker(
             what="the worker's metrics",
         )
         assert total(scraped, "moderation_decisions_total", decided_by="policy") == n
-        assert (
-            total(
-                scraped, "moderation_task_duration_seconds_count", task="moderation.score_comment"
-            )
-            == n
+        # Comments are decided in batches: one task duration per batch, at least one.
+        batches = total(
+            scraped, "moderation_task_duration_seconds_count", task="moderation.score_comments"
         )
+        assert 1 <= batches <= n
 
         # The web's /metrics sums both gunicorn workers: every intake request is counted.
         web_metrics = samples(f"{base}/metrics")

@@ -160,9 +160,9 @@ def test_decided_at_is_when_the_decision_was_made(
     class SlowPipeline:
         """Scoring that takes five (simulated) seconds."""
 
-        def score(self, text: str, **kwargs: Any) -> Any:
+        def score_batch(self, texts: list[str], **kwargs: Any) -> Any:
             clock[0] += timedelta(seconds=5)
-            return real.score(text, **kwargs)
+            return real.score_batch(texts, **kwargs)
 
         def __getattr__(self, name: str) -> Any:  # the rest of the pipeline, unchanged
             return getattr(real, name)

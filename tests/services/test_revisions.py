@@ -189,17 +189,17 @@ def test_a_task_for_an_old_revision_does_not_decide_the_new_text(
     comment_id = submit(app, "c1", CLEAN, T0)
     with app.app_context():
         pipeline_type = type(configured.pipeline())
-    real_score = pipeline_type.score
+    real_score = pipeline_type.score_batch
 
-    def score_then_edit(self: Any, text: str, **kwargs: Any) -> Any:
-        result = real_score(self, text, **kwargs)
-        if text == CLEAN:  # as if an edit committed while revision 1 was scored
+    def score_then_edit(self: Any, texts: list[str], **kwargs: Any) -> Any:
+        result = real_score(self, texts, **kwargs)
+        if CLEAN in texts:  # as if an edit committed while revision 1 was scored
             db.session.execute(
                 sa.update(Comment).values(revision=2).execution_options(synchronize_session=False)
             )
         return result
 
-    monkeypatch.setattr(pipeline_type, "score", score_then_edit)
+    monkeypatch.setattr(pipeline_type, "score_batch", score_then_edit)
     assert score(app, comment_id, T0).value == "already_decided"
     assert comment_row(app, comment_id).status == "pending"
     assert decided_events(app, comment_id) == []
