@@ -72,9 +72,10 @@ def test_holding_unscored_leaves_a_decided_comment_alone(app: Flask) -> None:
 
 
 class Message:
-    """What the batch task reads of a buffered message (celery-batches' SimpleRequest)."""
+    """What the batch task reads of a buffered message (celery-batches' SimpleRequest): one
+    comment id, or the list of ids the intake's publisher sends."""
 
-    def __init__(self, comment_id: int) -> None:
+    def __init__(self, comment_id: int | list[int]) -> None:
         self.args = (comment_id,)
 
 
@@ -117,6 +118,31 @@ def test_a_batch_decides_its_comments(app: Flask, handed_on: list[int]) -> None:
         assert tasks.score_comments([Message(i) for i in [*ids, ids[0]]]) == "3 of 3 decided"
         statuses = db.session.execute(sa.select(Comment.status)).scalars().all()
     assert statuses == ["published"] * 3
+    assert handed_on == []
+
+
+@pytest.mark.usefixtures("site")
+def test_messages_of_many_ids_are_decided_in_transactions_of_a_batch(
+    app: Flask, handed_on: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [submit(app, f"c{n}", "Thanks for the clear explanation.", T0) for n in range(7)]
+    transactions: list[list[int]] = []
+    decide = decisions.score_comments
+
+    def recorded(chunk: list[int], **kwargs: Any) -> dict[int, decisions.ScoreOutcome]:
+        transactions.append(list(chunk))
+        return decide(chunk, **kwargs)
+
+    monkeypatch.setattr(decisions, "score_comments", recorded)
+    with app.app_context():
+        app.extensions["moderation.settings"] = app.extensions["moderation.settings"].model_copy(
+            update={"scoring_batch_size": 3}
+        )
+        messages = [Message(ids[:4]), Message(ids[4]), Message([*ids[5:], ids[0]])]
+        assert tasks.score_comments(messages) == "7 of 7 decided"
+        statuses = db.session.execute(sa.select(Comment.status)).scalars().all()
+    assert transactions == [ids[:3], ids[3:6], [ids[6], ids[0]]]
+    assert statuses == ["published"] * 7
     assert handed_on == []
 
 
