@@ -180,7 +180,7 @@ def _warm_up(**_: object) -> None:
     from moderation import configured
 
     with flask_app.app_context():
-        configured.pipeline()
+        configured.warm_up()
 
 
 class MetricsServer(bootsteps.StartStopStep):  # type: ignore[misc]

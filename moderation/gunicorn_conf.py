@@ -71,7 +71,7 @@ def post_worker_init(worker: Any) -> None:
 
         try:
             with app.app_context():
-                configured.pipeline()
+                configured.warm_up()
         except Exception:  # logged; the first request will try again and report properly
             log.exception("scoring pipeline warm-up failed")
 
