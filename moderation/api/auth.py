@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -14,6 +15,8 @@ from moderation.services.sites import SiteRef
 from moderation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, V1, verify, wsgi_target
 
 _DECOY_SECRET = secrets.token_hex(32)
+
+log = logging.getLogger(__name__)
 
 
 def _verified(site: SiteRef | None, body: bytes, tolerance: int) -> bool:
@@ -42,7 +45,7 @@ def authenticate(site_name: object, body: bytes) -> SiteRef:
     """
     if not isinstance(site_name, str) or len(site_name) > 64:
         _verified(None, body, 0)
-        raise unauthorized()
+        raise _refused(None)
     cache = configured.site_cache()
     tolerance = configured.settings().signature_tolerance_seconds
     site = cache.get(site_name)
@@ -53,4 +56,14 @@ def authenticate(site_name: object, body: bytes) -> SiteRef:
     if _verified(site, body, tolerance):
         assert site is not None
         return site
-    raise unauthorized()
+    raise _refused(site_name)
+
+
+def _refused(site_name: str | None) -> Exception:
+    """The 401, logged for operators (a wave of these is someone guessing): which site was
+    claimed and from where; never a header or the body, which carry the signature."""
+    log.info(
+        "signed request refused",
+        extra={"site": site_name, "path": request.path, "client": request.remote_addr},
+    )
+    return unauthorized()

@@ -50,6 +50,7 @@ def test_secrets_never_reach_the_logs_in_process(
     client.post("/api/v1/comments", data=body, headers=signed("wrong-" + secret, body))
     client.get("/api/v1/comments/news/c-1", headers=signed(secret, b""))
     assert caplog.records, "nothing was logged: the check proves nothing"
+    assert any(r.getMessage() == "signed request refused" for r in caplog.records)
     text = caplog.text
     assert secret not in text
     assert headers["X-Moderation-Signature"].split("=", 1)[1] not in text
