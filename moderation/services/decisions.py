@@ -332,27 +332,6 @@ def pending_among(comment_ids: Iterable[int]) -> list[int]:
 SCORING_TIME_LIMIT = "scoring_time_limit"
 
 
-def _lock_pending(comment_id: int) -> Comment | ScoreOutcome:
-    """Comment ``comment_id`` with its site, row-locked, when it is still pending; else the
-    outcome to report (MISSING, or ALREADY_DECIDED after ending the transaction)."""
-    comment = (
-        db.session.execute(
-            sa.select(Comment)
-            .options(orm.joinedload(Comment.site))
-            .where(Comment.id == comment_id)
-            .with_for_update(of=Comment)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    if comment is None:
-        return ScoreOutcome.MISSING
-    if comment.status != CommentStatus.PENDING:
-        db.session.rollback()
-        return ScoreOutcome.ALREADY_DECIDED
-    return comment
-
-
 def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     """Hold pending comment ``comment_id`` for a moderator without a score.
 
@@ -361,9 +340,12 @@ def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     :data:`SCORING_TIME_LIMIT`, audited and announced like any automatic decision. No strike.
     Idempotent like :func:`score_comment`: a comment already decided is left alone.
     """
-    comment = _lock_pending(comment_id)
-    if isinstance(comment, ScoreOutcome):
-        return comment
+    outcomes: dict[int, ScoreOutcome] = {}
+    locked = _lock_pending_many([comment_id], outcomes, skip_locked=False)
+    if not locked:
+        db.session.rollback()
+        return outcomes[comment_id]
+    (comment,) = locked
     author = db.session.execute(
         sa.select(Author).where(Author.id == comment.author_id).with_for_update(of=Author)
     ).scalar_one()
