@@ -125,6 +125,17 @@ class IntakeLimiter:
             )
             for item in self._items(spec)
         ]
+        return self._count(checks)
+
+    def hit(self, scope: str, spec: str, *keys: str) -> Refusal | None:
+        """Count one request against ``spec`` (e.g. "10/minute;100/day") under ``scope`` and
+        ``keys``; a :class:`Refusal` for the first exhausted limit. Fails open like
+        :meth:`check`."""
+        return self._count([(scope, item, keys) for item in self._items(spec)])
+
+    def _count(self, checks: list[_Check]) -> Refusal | None:
+        """Count one request against each check in turn: a :class:`Refusal` for the first
+        that is exhausted; None when all admit it, or when the store is unreachable."""
         if not checks:
             return None
         try:
@@ -167,19 +178,3 @@ class IntakeLimiter:
             window_args.extend((item.amount, item.get_expiry()))
         position = int(script(keys=window_keys, args=window_args))
         return checks[position - 1] if position else None
-
-    def hit(self, scope: str, spec: str, *keys: str) -> Refusal | None:
-        """Count one request against ``spec`` (e.g. "10/minute;100/day") under ``scope`` and
-        ``keys``; a :class:`Refusal` for the first exhausted limit. Fails open like
-        :meth:`check`."""
-        try:
-            strategy = self._strategy()
-            for item in self._items(spec):
-                if not strategy.hit(item, scope, *keys):
-                    reset = strategy.get_window_stats(item, scope, *keys).reset_time
-                    return Refusal(scope, str(item), max(1, math.ceil(reset - time.time())))
-        except Exception as exc:
-            log.warning(
-                "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
-            )
-        return None
