@@ -14,6 +14,7 @@ enqueues once the transaction commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -333,13 +334,20 @@ def _enqueue_one(comment_id: int) -> bool:
     """Publish ``score_comment`` (one comment, its own retries and time limit); False (and a
     warning) when the broker is unreachable."""
     task: Any = score_comment
+    return _published(
+        lambda: task.apply_async((comment_id,), queue=configured.settings().scoring_queue),
+        "broker unavailable; comment left pending for the sweeper",
+        comment_id=comment_id,
+    )
+
+
+def _published(send: Callable[[], object], warning: str, **context: object) -> bool:
+    """Run ``send`` (a publish); False, and ``warning`` logged with ``context``, when the
+    broker is unreachable. What was not published is found again by a periodic job."""
     try:
-        task.apply_async((comment_id,), queue=configured.settings().scoring_queue)
+        send()
     except BROKER_ERRORS as exc:
-        log.warning(
-            "broker unavailable; comment left pending for the sweeper",
-            extra={"comment_id": comment_id, "error": type(exc).__name__},
-        )
+        log.warning(warning, extra={**context, "error": type(exc).__name__})
         return False
     return True
 
@@ -351,15 +359,11 @@ SCORING_BATCHER = "moderation.scoring_batcher"
 def publish_ids(celery: Celery, queue: str, ids: list[int]) -> bool:
     """Publish one ``score_comments`` message for ``ids``; False (and a warning) when the
     broker is unreachable (the comments stay pending for the sweeper)."""
-    try:
-        celery.send_task(SCORE_BATCH_TASK, (ids,), queue=queue)
-    except BROKER_ERRORS as exc:
-        log.warning(
-            "broker unavailable; comments left pending for the sweeper",
-            extra={"comments": len(ids), "error": type(exc).__name__},
-        )
-        return False
-    return True
+    return _published(
+        lambda: celery.send_task(SCORE_BATCH_TASK, (ids,), queue=queue),
+        "broker unavailable; comments left pending for the sweeper",
+        comments=len(ids),
+    )
 
 
 def scoring_batcher(celery: Celery, settings: Settings) -> Batcher[int]:
@@ -378,15 +382,12 @@ def scoring_batcher(celery: Celery, settings: Settings) -> Batcher[int]:
 
 def enqueue_delivery(event_seq: int) -> bool:
     """Publish ``deliver_event``; on broker failure the periodic poller picks it up."""
-    try:
-        deliver_event.apply_async((event_seq,), queue=configured.settings().callbacks_queue)
-    except BROKER_ERRORS as exc:
-        log.warning(
-            "broker unavailable; event left for the delivery poller",
-            extra={"event_seq": event_seq, "error": type(exc).__name__},
-        )
-        return False
-    return True
+    queue = configured.settings().callbacks_queue
+    return _published(
+        lambda: deliver_event.apply_async((event_seq,), queue=queue),
+        "broker unavailable; event left for the delivery poller",
+        event_seq=event_seq,
+    )
 
 
 def sweep_pending_comments(
