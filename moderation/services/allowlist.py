@@ -99,17 +99,7 @@ def add_entry(
         raise AllowListError(f"{site.name} already has {MAX_ALLOW_ENTRIES} entries; remove some")
     entry = SiteAllowEntry(site_id=site.id, term=shown, key=key, created_by=actor, created_at=now)
     db.session.add(entry)
-    site.allowlist_version = Site.allowlist_version + 1
-    db.session.flush()
-    audit.record(
-        actor,
-        ADDED,
-        now=now,
-        site_id=site.id,
-        target_type="site",
-        target_id=site.id,
-        details={"site": site.name, "term": shown},
-    )
+    _changed(site, ADDED, shown, actor=actor, now=now)
     return entry
 
 
@@ -120,18 +110,24 @@ def remove_entry(site: Site, entry_id: int, *, actor: str, now: datetime) -> Sit
     if entry is None or entry.site_id != site.id:
         raise AllowListError(f"{site.name} has no allow-list entry {entry_id}")
     db.session.delete(entry)
+    _changed(site, REMOVED, entry.term, actor=actor, now=now)
+    return entry
+
+
+def _changed(site: Site, action: str, term: str, *, actor: str, now: datetime) -> None:
+    """Bump the site's allow-list version (workers re-read the list when it changes), write
+    the pending change, and audit it."""
     site.allowlist_version = Site.allowlist_version + 1
     db.session.flush()
     audit.record(
         actor,
-        REMOVED,
+        action,
         now=now,
         site_id=site.id,
         target_type="site",
         target_id=site.id,
-        details={"site": site.name, "term": entry.term},
+        details={"site": site.name, "term": term},
     )
-    return entry
 
 
 _lock = threading.Lock()
