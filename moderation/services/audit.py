@@ -5,11 +5,17 @@ Reading it (search, CSV export) is :mod:`moderation.services.audit_query`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from moderation.extensions import db
 from moderation.tables import AuditEntry
+
+_TOGETHER_KEY = "moderation.audit.together"
 
 
 def record(
@@ -21,16 +27,34 @@ def record(
     target_type: str | None = None,
     target_id: object = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> None:
     """Add an entry to the caller's transaction. Never put secrets in ``details``."""
-    entry = AuditEntry(
-        created_at=now,
-        actor=actor,
-        action=action,
-        site_id=site_id,
-        target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        details=details or {},
-    )
-    db.session.add(entry)
-    return entry
+    row = {
+        "created_at": now,
+        "actor": actor,
+        "action": action,
+        "site_id": site_id,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id),
+        "details": details or {},
+    }
+    together: list[dict[str, Any]] | None = db.session.info.get(_TOGETHER_KEY)
+    if together is not None:  # inside written_together(): inserted at its end
+        together.append(row)
+    else:
+        db.session.add(AuditEntry(**row))
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Within, the entries :func:`record` makes are kept aside, and on leaving (without an
+    error) inserted in the order they were made, in one statement (a batch of decisions,
+    services/decisions.py, writes many), still in the caller's transaction."""
+    together: list[dict[str, Any]] = []
+    db.session.info[_TOGETHER_KEY] = together
+    try:
+        yield
+    finally:
+        db.session.info.pop(_TOGETHER_KEY, None)
+    if together:
+        db.session.execute(sa.insert(AuditEntry.__table__), together)

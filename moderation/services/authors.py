@@ -239,7 +239,8 @@ def set_status(
     )
     statement = None
     if stricter:  # a statement of reasons for the watch, suspension or block
-        db.session.flush()  # the triggering comment's row id and the strikes
+        if author.id is None or (comment is not None and comment.id is None):
+            db.session.flush()  # a new row's id names the statement (the strikes are loaded)
         statement = dsa.for_sanction(
             author,
             status=str(change.status),

@@ -20,6 +20,7 @@ from moderation.policy.schema import Policy
 from moderation.scoring.names import SiteAllowList
 from moderation.scoring.pipeline import Pipeline
 from moderation.scoring.types import ScoreResult
+from moderation.services import audit, dsa, events
 from moderation.services.allowlist import allow_list_for
 from moderation.services.authors import (
     NewOutcomes,
@@ -115,16 +116,17 @@ def score_comments(
         now = (clock or utcnow)()
     decided: list[tuple[int, Decision, float]] = []
     counts = NewOutcomes()  # an author's next comment is judged on the counts left before
-    for comment in sorted(pending, key=lambda c: (c.received_at, c.id)):
-        if comment.id not in claimed:
-            continue
-        author = authors[comment.author_id]
-        policy = policies.for_site(comment.site.name)
-        result, allow = scored[comment.id]
-        decision = _decide_one(comment, author, result, allow, policy, pipeline, now, counts)
-        waited = max((now - comment.received_at).total_seconds(), 0.0)  # read before commit
-        decided.append((comment.id, decision, waited))
-        outcomes[comment.id] = ScoreOutcome.DECIDED
+    with audit.written_together(), dsa.stored_together(), events.emitted_together():
+        for comment in sorted(pending, key=lambda c: (c.received_at, c.id)):
+            if comment.id not in claimed:
+                continue
+            author = authors[comment.author_id]
+            policy = policies.for_site(comment.site.name)
+            result, allow = scored[comment.id]
+            decision = _decide_one(comment, author, result, allow, policy, pipeline, now, counts)
+            waited = max((now - comment.received_at).total_seconds(), 0.0)  # before commit
+            decided.append((comment.id, decision, waited))
+            outcomes[comment.id] = ScoreOutcome.DECIDED
     counts.write()
     db.session.commit()  # expires the loaded rows: nothing below reads them again
     for comment_id, decision, waited in decided:

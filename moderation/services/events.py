@@ -21,7 +21,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -118,7 +119,7 @@ def emit(
     policy_version: str | None = None,
     details: dict[str, Any] | None = None,
     statement: dict[str, Any] | None = None,
-) -> Event:
+) -> None:
     """Add an event to the outbox (in the caller's transaction; not committed here).
 
     ``statement``: the statement of reasons of the restriction the event announces
@@ -154,21 +155,50 @@ def emit(
         payload["details"] = details
     if statement is not None:
         payload["statement_of_reasons"] = statement
-    row = Event(
-        event_id=event_id,
-        site_id=site.id,
-        type=type_,
-        ordering_key=ordering_key,
-        comment_id=comment.id if comment is not None else None,
-        author_id=author.id if author is not None else None,
-        payload=payload,
-        created_at=now,
-        retry_since=now,
-        status=EventStatus.PENDING if site.callback_url else EventStatus.SKIPPED,
-        next_attempt_at=now if site.callback_url else None,
-    )
-    db.session.add(row)
-    return row
+    row = {
+        "event_id": event_id,
+        "site_id": site.id,
+        "type": type_,
+        "ordering_key": ordering_key,
+        "comment_id": comment.id if comment is not None else None,
+        "author_id": author.id if author is not None else None,
+        "payload": payload,
+        "created_at": now,
+        "retry_since": now,
+        "status": EventStatus.PENDING if site.callback_url else EventStatus.SKIPPED,
+        "next_attempt_at": now if site.callback_url else None,
+    }
+    together: list[dict[str, Any]] | None = db.session.info.get(_TOGETHER_KEY)
+    if together is not None:  # inside emitted_together(): inserted at its end
+        together.append(row)
+    else:
+        db.session.add(Event(**row))
+
+
+_TOGETHER_KEY = "moderation.events.together"
+
+
+@contextmanager
+def emitted_together() -> Iterator[None]:
+    """Within, the events :func:`emit` makes are kept aside, and on leaving (without an
+    error) inserted in the order they were made (their ``seq`` in that order), in one
+    statement — a batch of decisions (services/decisions.py) emits many — and the pending
+    ones go into the session's outbox like any other, to be enqueued after the commit."""
+    together: list[dict[str, Any]] = []
+    db.session.info[_TOGETHER_KEY] = together
+    try:
+        yield
+    finally:
+        db.session.info.pop(_TOGETHER_KEY, None)
+    if not together:
+        return
+    seqs = db.session.execute(
+        sa.insert(Event.__table__).returning(Event.seq, sort_by_parameter_order=True), together
+    ).scalars()
+    outbox = _outbox(db.session())
+    for seq, row in zip(seqs, together, strict=True):
+        if row["status"] == EventStatus.PENDING:
+            outbox.append(seq)
 
 
 def site_notice(*, comment_id: int | None = None, author_id: int | None = None) -> str:
@@ -196,8 +226,10 @@ def site_notice(*, comment_id: int | None = None, author_id: int | None = None) 
 OUTBOX_KEY = "moderation.outbox"
 
 
-def _outbox(session: Session) -> list[Event]:
-    pending: list[Event] = session.info.setdefault(OUTBOX_KEY, [])
+def _outbox(session: Session) -> list[Event | int]:
+    """The transaction's new pending events: rows added to the session, or the ``seq`` of
+    those inserted together (:func:`emitted_together`)."""
+    pending: list[Event | int] = session.info.setdefault(OUTBOX_KEY, [])
     return pending
 
 
@@ -212,6 +244,9 @@ def take_committed(session: Session) -> list[int]:
     """The sequence numbers of the events ``session`` has just committed (once each)."""
     seqs: list[int] = []
     for row in session.info.pop(OUTBOX_KEY, []):
+        if isinstance(row, int):
+            seqs.append(row)
+            continue
         identity = sa.inspect(row).identity
         if identity is not None:
             seqs.append(identity[0])
