@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.orm.attributes import set_committed_value
 
 from moderation import metrics
 from moderation.extensions import db
@@ -116,6 +118,7 @@ def score_comments(
         now = (clock or utcnow)()
     decided: list[tuple[int, Decision, float]] = []
     counts = NewOutcomes()  # an author's next comment is judged on the counts left before
+    rows: list[dict[str, Any]] = []  # the decided comments' new columns
     with audit.written_together(), dsa.stored_together(), events.emitted_together():
         for comment in sorted(pending, key=lambda c: (c.received_at, c.id)):
             if comment.id not in claimed:
@@ -123,10 +126,13 @@ def score_comments(
             author = authors[comment.author_id]
             policy = policies.for_site(comment.site.name)
             result, allow = scored[comment.id]
-            decision = _decide_one(comment, author, result, allow, policy, pipeline, now, counts)
+            decision = _decide_one(
+                comment, author, result, allow, policy, pipeline, now, counts, rows
+            )
             waited = max((now - comment.received_at).total_seconds(), 0.0)  # before commit
             decided.append((comment.id, decision, waited))
             outcomes[comment.id] = ScoreOutcome.DECIDED
+    _write_comments(rows)
     counts.write()
     db.session.commit()  # expires the loaded rows: nothing below reads them again
     for comment_id, decision, waited in decided:
@@ -150,9 +156,11 @@ def _decide_one(
     pipeline: Pipeline,
     now: datetime,
     counts: NewOutcomes,
+    rows: list[dict[str, Any]],
 ) -> Decision:
     """Decide one claimed comment and stage its writes (decision, strikes, sanctions,
-    audit, events) in the session; the caller commits."""
+    audit, events) in the session, and its comment's new columns in ``rows`` (in memory
+    already); the caller writes those and commits."""
     # Standing first: lapsed sanctions (expired strikes, a served suspension) lift before
     # this comment is judged, so it is not held by a watch that no longer applies.
     strike_and_step(
@@ -176,13 +184,19 @@ def _decide_one(
         versions[SHADOW_SCORES] = json.dumps(
             {str(c): round(v, 4) for c, v in shadow_scores.items()}, separators=(",", ":")
         )
-    _record(comment, decision, versions, now)
-    comment.model_scores = {str(c): round(v, 6) for c, v in result.scores.items()}
-    comment.matches = [m.to_dict() for m in result.matches]
-    comment.explanations = [e.to_dict() for e in result.explanations]
+    values = _recorded(decision, versions, now)
+    values["model_scores"] = {str(c): round(v, 6) for c, v in result.scores.items()}
+    values["matches"] = [m.to_dict() for m in result.matches]
+    values["explanations"] = [e.to_dict() for e in result.explanations]
     if result.language is not None:
-        comment.language = result.language.code
-        comment.language_confidence = round(result.language.confidence, 4)
+        values["language"] = result.language.code
+        values["language_confidence"] = round(result.language.confidence, 4)
+    else:  # kept: every row of the batch's statement sets the same columns
+        values["language"] = comment.language
+        values["language_confidence"] = comment.language_confidence
+    for key, value in values.items():  # what the rest reads; stored by _write_comments()
+        set_committed_value(comment, key, value)
+    rows.append({"comment_row_id": comment.id, **values})
     counts.count(author, comment.status)
     mirror_current(comment)
     record_decision(comment, POLICY_ACTOR, now)  # before any sanction it causes: event order
@@ -366,13 +380,26 @@ def hold_unscored(comment_id: int, *, now: datetime) -> ScoreOutcome:
     return ScoreOutcome.DECIDED
 
 
-def _record(comment: Comment, decision: Decision, versions: dict[str, str], now: datetime) -> None:
-    comment.status = CommentStatus.for_outcome(decision.outcome)
-    comment.decision = comment.auto_decision = decision.outcome.value
-    comment.reasons = [r.to_dict() for r in decision.reasons]
-    comment.scores = {str(c): v for c, v in decision.scores.items()}
-    comment.versions = dict(versions)
-    comment.policy_version = decision.policy_version
-    comment.risk = decision.risk
-    comment.decided_at = now
-    comment.decided_by = POLICY_ACTOR
+def _recorded(decision: Decision, versions: dict[str, str], now: datetime) -> dict[str, Any]:
+    """The comment's columns that record ``decision``."""
+    return {
+        "status": CommentStatus.for_outcome(decision.outcome),
+        "decision": decision.outcome.value,
+        "auto_decision": decision.outcome.value,
+        "reasons": [r.to_dict() for r in decision.reasons],
+        "scores": {str(c): v for c, v in decision.scores.items()},
+        "versions": dict(versions),
+        "policy_version": decision.policy_version,
+        "risk": decision.risk,
+        "decided_at": now,
+        "decided_by": POLICY_ACTOR,
+    }
+
+
+def _write_comments(rows: list[dict[str, Any]]) -> None:
+    """Store the decided comments' new columns (each row: ``comment_row_id`` and the same
+    columns), in one statement."""
+    if not rows:
+        return
+    table = Comment.__table__
+    db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("comment_row_id")), rows)
