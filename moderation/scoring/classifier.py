@@ -235,9 +235,12 @@ def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 #: Tokens whose character-gram columns are kept per process besides the warm ones (then the
-#: cache starts over; a token costs ~0.5 KB). The word vocabulary's ``PREWARM_TOKENS`` most
-#: frequent words are computed at load time and never evicted.
-TOKEN_CACHE_LIMIT = 200_000
+#: cache starts over). A token costs ~0.9 KB (``python bench/memory.py``: 50,000 cached
+#: tokens grew a process by ~45 MB), so this bound caps the cache near 20 MB; 200,000 let a
+#: long-running worker grow by ~180 MB, with no measurable gain in speed on real comments.
+#: The word vocabulary's ``PREWARM_TOKENS`` most frequent words are computed at load time and
+#: never evicted.
+TOKEN_CACHE_LIMIT = 20_000
 PREWARM_TOKENS = 5_000
 
 _EMPTY_COLUMNS: IntArray = np.empty(0, dtype=np.int32)
@@ -329,6 +332,10 @@ class Classifier:
                 break
         self._warm_tokens = warm
         self._token_cache.update(warm)
+
+    def cached_tokens(self) -> int:
+        """How many tokens' character-gram columns this process holds (warm ones included)."""
+        return len(self._token_cache)
 
     # ----------------------------------------------------------------- loading
 

@@ -263,7 +263,7 @@ def test_token_cache_is_bounded(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("moderation.scoring.classifier.TOKEN_CACHE_LIMIT", 3)
     fresh = Classifier.load(tiny)
     np.testing.assert_allclose(fresh.predict_proba(PROBES), expected, atol=1e-12)
-    assert len(fresh._token_cache) <= 3 + len(fresh._warm_tokens)
+    assert 0 < fresh.cached_tokens() <= 3 + len(fresh._warm_tokens)
 
 
 @given(st.text(alphabet=st.sampled_from("ab \t\n\u00a0\u2003\x1c\x85.'"), max_size=30))
