@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from moderation.extensions import db
+from moderation.services.kept_aside import add_or_keep_aside, kept_aside
 from moderation.tables import AuditEntry
 
 _TOGETHER_KEY = "moderation.audit.together"
@@ -38,11 +39,7 @@ def record(
         "target_id": None if target_id is None else str(target_id),
         "details": details or {},
     }
-    together: list[dict[str, Any]] | None = db.session.info.get(_TOGETHER_KEY)
-    if together is not None:  # inside written_together(): inserted at its end
-        together.append(row)
-    else:
-        db.session.add(AuditEntry(**row))
+    add_or_keep_aside(_TOGETHER_KEY, AuditEntry, row)  # in written_together(): at its end
 
 
 @contextmanager
@@ -50,11 +47,7 @@ def written_together() -> Iterator[None]:
     """Within, the entries :func:`record` makes are kept aside, and on leaving (without an
     error) inserted in the order they were made, in one statement (a batch of decisions,
     services/decisions.py, writes many), still in the caller's transaction."""
-    together: list[dict[str, Any]] = []
-    db.session.info[_TOGETHER_KEY] = together
-    try:
+    with kept_aside(_TOGETHER_KEY, []) as together:
         yield
-    finally:
-        db.session.info.pop(_TOGETHER_KEY, None)
     if together:
         db.session.execute(sa.insert(AuditEntry.__table__), together)

@@ -42,6 +42,7 @@ from moderation.dsa.build import (
     build_statement,
 )
 from moderation.extensions import db
+from moderation.services.kept_aside import kept_aside, store_for
 from moderation.services.sites import require_site
 from moderation.statuses import AuthorStatus, CommentStatus
 from moderation.tables import Author, Comment, DsaStatement, Site
@@ -136,7 +137,7 @@ def _store(
         "created_at": now,
         **links,
     }
-    together: dict[str, dict[str, Any]] | None = db.session.info.get(_TOGETHER_KEY)
+    together: dict[str, dict[str, Any]] | None = store_for(_TOGETHER_KEY)
     if together is not None:  # inside stored_together(): checked and inserted at its end
         together.setdefault(puid, row)
         return
@@ -164,12 +165,8 @@ def stored_together() -> Iterator[None]:
     per statement, and inserted in one statement: a batch of decisions
     (services/decisions.py) stores many. A puid stored already, or made twice, is stored
     once, as outside."""
-    together: dict[str, dict[str, Any]] = {}
-    db.session.info[_TOGETHER_KEY] = together
-    try:
+    with kept_aside(_TOGETHER_KEY, {}) as together:
         yield
-    finally:
-        db.session.info.pop(_TOGETHER_KEY, None)
     if not together:
         return
     known = {o.puid for o in db.session.new if isinstance(o, DsaStatement)}

@@ -39,6 +39,7 @@ from moderation.services.callback_http import (
     check_url,
     delivery_client,
 )
+from moderation.services.kept_aside import add_or_keep_aside, kept_aside
 from moderation.services.sites import current_secret
 from moderation.signing import callback_headers
 from moderation.tables import (
@@ -168,11 +169,7 @@ def emit(
         "status": EventStatus.PENDING if site.callback_url else EventStatus.SKIPPED,
         "next_attempt_at": now if site.callback_url else None,
     }
-    together: list[dict[str, Any]] | None = db.session.info.get(_TOGETHER_KEY)
-    if together is not None:  # inside emitted_together(): inserted at its end
-        together.append(row)
-    else:
-        db.session.add(Event(**row))
+    add_or_keep_aside(_TOGETHER_KEY, Event, row)  # in emitted_together(): at its end
 
 
 _TOGETHER_KEY = "moderation.events.together"
@@ -184,12 +181,8 @@ def emitted_together() -> Iterator[None]:
     error) inserted in the order they were made (their ``seq`` in that order), in one
     statement — a batch of decisions (services/decisions.py) emits many — and the pending
     ones go into the session's outbox like any other, to be enqueued after the commit."""
-    together: list[dict[str, Any]] = []
-    db.session.info[_TOGETHER_KEY] = together
-    try:
+    with kept_aside(_TOGETHER_KEY, []) as together:
         yield
-    finally:
-        db.session.info.pop(_TOGETHER_KEY, None)
     if not together:
         return
     seqs = db.session.execute(
