@@ -36,6 +36,12 @@ LABEL_MAPPING = {
         "all": "not-abusive utterances = 0 for every category",
         "missing": "abusive rows dropped",
     },
+    "authored": {
+        "all": "labelled 0/1 on every line for every category (project-written comments: "
+        "threats, veiled threats, group hate without slurs, ordinary-word insults, and hard "
+        "negatives; moderation/training/authored/README.md)",
+        "missing": "none",
+    },
 }
 
 

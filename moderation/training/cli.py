@@ -88,7 +88,7 @@ _data_dir_option = click.option(
     help="Folder for the artefact and its model card.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--version", "model_version", default="1.1.1", show_default=True)
+@click.option("--version", "model_version", default="1.2.0", show_default=True)
 @click.option(
     "--source",
     "sources",
@@ -105,6 +105,23 @@ _data_dir_option = click.option(
     show_default=True,
     help="Where the rule filter's word lists are (its normaliser feeds the model).",
 )
+@click.option(
+    "--source-weight",
+    "source_weights",
+    multiple=True,
+    metavar="NAME=WEIGHT",
+    help="Sample weight of a training source for every category (repeatable); overrides the "
+    "defaults in TrainConfig (docs/model.md).",
+)
+@click.option(
+    "--hold-out-authored",
+    "holdout_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Leave 20 %% of each kind of the authored comments out of training and write them "
+    "to this file in eval/ format, for `python bench/decisions.py --file` (an experiment: "
+    "do not ship a model trained this way).",
+)
 @click.option("--skip-validation", is_flag=True, help="Do not fit the validation model first.")
 @click.option("--skip-evaluation", is_flag=True, help="Do not score the evaluation sets.")
 def train_command(
@@ -116,6 +133,8 @@ def train_command(
     model_version: str,
     sources: tuple[str, ...],
     config_dir: Path,
+    source_weights: tuple[str, ...],
+    holdout_path: Path | None,
     skip_validation: bool,
     skip_evaluation: bool,
 ) -> None:
@@ -133,16 +152,30 @@ def train_command(
     if data_dir is None:
         raise click.UsageError("--data-dir is required (or --site SITE)")
     from moderation.training import card as card_module
-    from moderation.training.datasets import DEFAULT_SOURCES, load_training_corpus
+    from moderation.training.datasets import (
+        DEFAULT_SOURCES,
+        SOURCES,
+        authored_holdout,
+        load_training_corpus,
+        read_authored,
+    )
     from moderation.training.model import TrainConfig, library_versions
     from moderation.training.trainer import run_training
 
     started = time.time()
-    config = TrainConfig(seed=seed)
+    weights = dict(TrainConfig().source_weights)
+    weights.update(parse_source_weights(source_weights, SOURCES))
+    config = TrainConfig(seed=seed, source_weights=weights)
     prep = text_prep(config_dir)
     _echo(f"loading corpora from {data_dir}")
     try:
-        corpus = load_training_corpus(data_dir, sources or DEFAULT_SOURCES, None)
+        held: list[str] = []
+        if holdout_path is not None:
+            rows = authored_holdout(read_authored(), HOLDOUT_FRACTION, seed)
+            write_holdout(holdout_path, rows)
+            held = [row.example.text for row in rows]
+            _echo(f"held out {len(rows)} authored comments -> {holdout_path}")
+        corpus = load_training_corpus(data_dir, sources or DEFAULT_SOURCES, None, exclude=held)
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _echo(f"{len(corpus.examples):,} training texts after de-duplication and evaluation overlap")
@@ -162,6 +195,46 @@ def train_command(
     paths = card_module.write(result, out, MODEL_NAME, model_version)
     for path in paths:
         _echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+#: Share of each authored kind that ``--hold-out-authored`` leaves out.
+HOLDOUT_FRACTION = 0.2
+
+
+def parse_source_weights(pairs: tuple[str, ...], known: Any) -> dict[str, float]:
+    """``("authored=3", ...)`` -> ``{"authored": 3.0}``; a bad pair is a usage error naming it."""
+    weights: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or name not in known or not 0 <= weight <= 100:
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=WEIGHT with NAME one of {', '.join(known)} and "
+                "WEIGHT between 0 and 100",
+                param_hint="--source-weight",
+            )
+        weights[name] = weight
+    return weights
+
+
+def write_holdout(path: Path, rows: Any) -> None:
+    """Held-out authored comments in the eval/ format bench/decisions.py reads."""
+    lines = [
+        json.dumps(
+            {
+                "id": row.origin,
+                "text": row.example.text,
+                "label": "violation" if row.violation else "clean",
+                "kind": row.kind,
+            },
+            ensure_ascii=False,
+        )
+        for row in rows
+    ]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 @click.command("evaluate")

@@ -15,6 +15,8 @@ Label mapping (the reasoning is in ``docs/model.md``):
   missing.
 * wiki (gn/gc), convabuse: non-toxic / not-abusive rows are 0 for every category; the
   others are dropped.
+* authored: comments written for this project (``moderation/training/authored``, shipped in
+  the package), every category labelled 0/1 on each line.
 
 toxic_spans: >= 2 raters marked a span of that type -> 1, no rater -> 0, exactly one -> missing.
 
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import html
+import json
 import logging
 import re
 import sys
@@ -465,6 +469,78 @@ def evaluation_keys(data_dir: Path) -> set[str]:
     return keys
 
 
+# --------------------------------------------------------------------------- authored comments
+
+#: Project-written labelled comments, shipped inside the package (not in the corpora folder).
+AUTHORED_DIR = Path(__file__).resolve().parent / "authored"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredComment:
+    """One line of an authored file: its kind (for stratified hold-outs) and its example."""
+
+    kind: str
+    example: Example
+    origin: str  # "file.jsonl:line", for error messages and audits
+
+    @property
+    def violation(self) -> bool:
+        return any(self.example.labels.values())
+
+
+def read_authored(directory: Path = AUTHORED_DIR) -> list[AuthoredComment]:
+    """Every ``*.jsonl`` line under ``directory``: ``{"text", "kind", "profanity", "attack",
+    "threat", "hate"}`` with labels 0 or 1. A malformed line raises ``ValueError`` naming its
+    file and line, so a bad edit stops training instead of teaching the model nonsense."""
+    rows: list[AuthoredComment] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            origin = f"{path.name}:{number}"
+            try:
+                data = json.loads(line)
+            except ValueError:
+                raise ValueError(f"{origin}: not valid JSON") from None
+            if not isinstance(data, dict):
+                raise ValueError(f"{origin}: not a JSON object")
+            text, kind = data.get("text"), data.get("kind")
+            if not isinstance(text, str) or not clean_text(text):
+                raise ValueError(f"{origin}: 'text' must be a non-empty string")
+            if not isinstance(kind, str) or not kind:
+                raise ValueError(f"{origin}: 'kind' must be a non-empty string")
+            labels: dict[Category, int] = {}
+            for category in MODEL_CATEGORIES:
+                value = data.get(str(category))
+                if type(value) is not int or value not in (0, 1):
+                    raise ValueError(f"{origin}: {str(category)!r} must be 0 or 1")
+                labels[category] = value
+            example = Example(clean_text(text), "authored", labels)
+            rows.append(AuthoredComment(kind, example, origin))
+    return rows
+
+
+def authored_holdout(
+    rows: Sequence[AuthoredComment], fraction: float, seed: int = 0
+) -> list[AuthoredComment]:
+    """A deterministic hold-out of ``fraction`` of each kind (at least one row per kind with
+    two or more), chosen by a seeded hash of the text: the same rows on every machine."""
+    by_kind: dict[str, list[AuthoredComment]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+    held: list[AuthoredComment] = []
+    for kind in sorted(by_kind):
+        members = sorted(
+            by_kind[kind],
+            key=lambda r: hashlib.sha256(f"{seed}:{dedup_key(r.example.text)}".encode()).digest(),
+        )
+        count = round(len(members) * fraction)
+        if len(members) >= 2:
+            count = max(1, count)
+        held.extend(members[:count])
+    return held
+
+
 # --------------------------------------------------------------------------- training corpus
 
 #: Source name -> (loader, files relative to the data dir). Order = priority when de-duplicating.
@@ -475,6 +551,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "davidson": ("davidson_hate_offensive/labeled_data.csv",),
     "wiki": ("wiki_toxicity_context/gn.csv", "wiki_toxicity_context/gc.csv"),
     "convabuse": ("convabuse/ConvAbuseEMNLPtrain.csv", "convabuse/ConvAbuseEMNLPvalid.csv"),
+    # Not in the corpora folder: read from AUTHORED_DIR, inside the package.
+    "authored": (),
 }
 
 #: Licence of each training source, as stated in its SOURCE.md (the model card repeats these).
@@ -485,6 +563,7 @@ LICENCES: dict[str, str] = {
     "davidson": "MIT",
     "wiki": "Apache 2.0",
     "convabuse": "CC BY 4.0",
+    "authored": "MIT (written for this project; moderation/training/authored/README.md)",
 }
 
 DEFAULT_SOURCES: tuple[str, ...] = (
@@ -494,10 +573,11 @@ DEFAULT_SOURCES: tuple[str, ...] = (
     "davidson",
     "wiki",
     "convabuse",
+    "authored",
 )
 
 
-def _load_source(name: str, data_dir: Path) -> list[Example]:
+def _load_source(name: str, data_dir: Path, authored_dir: Path) -> list[Example]:
     paths = [data_dir / rel for rel in SOURCES[name]]
     if name == "impermium":
         return load_impermium_train(paths[0])
@@ -511,6 +591,8 @@ def _load_source(name: str, data_dir: Path) -> list[Example]:
         return [ex for p in paths if p.exists() for ex in load_wiki(p)]
     if name == "convabuse":
         return [ex for p in paths if p.exists() for ex in load_convabuse(p)]
+    if name == "authored":
+        return [row.example for row in read_authored(authored_dir)]
     raise ValueError(f"unknown training source {name!r}; known: {', '.join(SOURCES)}")
 
 
@@ -543,26 +625,36 @@ def load_training_corpus(
     data_dir: Path,
     sources: Sequence[str] = DEFAULT_SOURCES,
     weights: Mapping[str, float] | None = None,
+    *,
+    exclude: Iterable[str] = (),
+    authored_dir: Path = AUTHORED_DIR,
 ) -> TrainingCorpus:
     """All training rows of ``sources``, de-duplicated, with evaluation texts removed.
 
-    Raises ``FileNotFoundError`` naming the first missing file of a requested source.
+    ``exclude`` holds more texts to leave out (a hold-out, see :func:`authored_holdout`).
+    Raises ``FileNotFoundError`` naming the first missing file of a requested source, and
+    ``ValueError`` for an unknown source or a malformed authored line.
     """
     weights = weights or {}
     eval_keys = evaluation_keys(data_dir)
+    held_keys = {dedup_key(text) for text in exclude} - eval_keys
     rows: list[Example] = []
     counts: dict[str, dict[str, int]] = {}
     for name in sources:
         if name not in SOURCES:
             raise ValueError(f"unknown training source {name!r}; known: {', '.join(SOURCES)}")
-        first = data_dir / SOURCES[name][0]
+        first = data_dir / SOURCES[name][0] if SOURCES[name] else authored_dir
         if not first.exists():
             raise FileNotFoundError(f"training source {name!r} needs {first}")
-        loaded = _load_source(name, data_dir)
+        loaded = _load_source(name, data_dir, authored_dir)
         kept = [ex for ex in loaded if dedup_key(ex.text) not in eval_keys]
+        overlap = len(loaded) - len(kept)
+        kept = [ex for ex in kept if dedup_key(ex.text) not in held_keys]
         weight = weights.get(name, 1.0)
         rows.extend(Example(ex.text, ex.source, ex.labels, weight) for ex in kept)
-        counts[name] = {"read": len(loaded), "eval_overlap_dropped": len(loaded) - len(kept)}
+        counts[name] = {"read": len(loaded), "eval_overlap_dropped": overlap}
+        if held_keys:
+            counts[name]["held_out"] = len(loaded) - overlap - len(kept)
         logger.info(
             "%s: %d rows (%d dropped as evaluation overlap)",
             name,

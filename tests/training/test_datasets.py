@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from moderation.scoring.types import Category
 from moderation.training.datasets import (
+    AUTHORED_DIR,
     Example,
+    authored_holdout,
     clean_text,
     dedup_key,
     evaluation_keys,
@@ -20,8 +23,11 @@ from moderation.training.datasets import (
     load_training_corpus,
     load_wiki,
     merge_duplicates,
+    read_authored,
     unescape_kaggle,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 P, A, T, H = Category.PROFANITY, Category.ATTACK, Category.THREAT, Category.HATE
 
@@ -185,7 +191,15 @@ def test_training_corpus_drops_evaluation_texts(corpus_dir: Path) -> None:
     assert corpus.counts["impermium"]["eval_overlap_dropped"] == 1
     assert corpus.counts["toxic_spans"]["eval_overlap_dropped"] == 20
     sources = {ex.source for ex in corpus.examples}
-    assert sources == {"impermium", "toxic_spans", "olid", "davidson", "wiki", "convabuse"}
+    assert sources == {
+        "impermium",
+        "toxic_spans",
+        "olid",
+        "davidson",
+        "wiki",
+        "convabuse",
+        "authored",
+    }
     assert not any("@USER" in ex.text or "&amp;" in ex.text for ex in corpus.examples)
 
 
@@ -207,3 +221,90 @@ def test_evaluation_sets(corpus_dir: Path) -> None:
     assert sets["olid_test_ind"].positives == 8  # the IND tweets among 24
     assert sets["tsd_test_profanity"].positives == 2
     assert all("@USER" not in t for t in sets["olid_test_a"].texts)
+
+
+# --------------------------------------------------------------------------- authored comments
+
+
+def test_shipped_authored_comments_are_valid_and_cover_every_kind() -> None:
+    rows = read_authored()
+    assert len(rows) >= 1500
+    kinds = {row.kind for row in rows}
+    assert {"threat", "veiled_threat", "group_hate", "insult_ordinary"} <= kinds
+    assert all(row.example.source == "authored" for row in rows)
+    assert all(set(row.example.labels) == {P, A, T, H} for row in rows)
+    threats = [row for row in rows if row.kind in {"threat", "veiled_threat"}]
+    assert all(row.example.labels[T] == 1 for row in threats)
+    negatives = [row for row in rows if not row.violation]
+    assert len(negatives) >= 500
+
+
+def test_authored_comments_share_no_text_with_the_evaluation_files() -> None:
+    """Training on an evaluation text would inflate its figures (the blind sets included)."""
+    authored = {dedup_key(row.example.text) for row in read_authored()}
+    files = sorted((ROOT / "eval").rglob("*.jsonl"))
+    assert files
+    for path in files:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        keys = {dedup_key(json.loads(line)["text"]) for line in lines if line.strip()}
+        assert not authored & keys, path.name
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"text": " ", "kind": "x", "profanity": 0, "attack": 0, "threat": 0, "hate": 0}', "text"),
+        ('{"text": "hi", "profanity": 0, "attack": 0, "threat": 0, "hate": 0}', "kind"),
+        (
+            '{"text": "hi", "kind": "x", "profanity": 0, "attack": 2, "threat": 0, "hate": 0}',
+            "attack",
+        ),
+        ('{"text": "hi", "kind": "x", "profanity": 0, "attack": 0, "threat": 0}', "hate"),
+        (
+            '{"text": "hi", "kind": "x", "profanity": true, "attack": 0, "threat": 0, "hate": 0}',
+            "profanity",
+        ),
+    ],
+)
+def test_a_malformed_authored_line_names_its_file_and_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    good = '{"text": "fine", "kind": "clean", "profanity": 0, "attack": 0, "threat": 0, "hate": 0}'
+    (tmp_path / "b.jsonl").write_text(good + "\n\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^b\.jsonl:3: .*{problem}"):
+        read_authored(tmp_path)
+
+
+def test_authored_holdout_is_stratified_deterministic_and_seeded() -> None:
+    rows = read_authored()
+    held = authored_holdout(rows, 0.2, seed=0)
+    assert [r.origin for r in held] == [r.origin for r in authored_holdout(rows, 0.2, seed=0)]
+    assert {r.origin for r in held} != {r.origin for r in authored_holdout(rows, 0.2, seed=1)}
+    for kind in {r.kind for r in rows}:
+        total = sum(r.kind == kind for r in rows)
+        assert sum(r.kind == kind for r in held) == max(1, round(total * 0.2))
+
+
+def test_training_corpus_reads_authored_and_leaves_the_holdout_out(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    line = '{{"text": "{}", "kind": "{}", "profanity": 0, "attack": 0, "threat": {}, "hate": 0}}'
+    texts = [f"watch your back number {i}" for i in range(10)]
+    (tmp_path / "a.jsonl").write_text(
+        "".join(line.format(t, "veiled_threat", 1) + "\n" for t in texts), encoding="utf-8"
+    )
+    held = authored_holdout(read_authored(tmp_path), 0.2)
+    corpus = load_training_corpus(
+        corpus_dir,
+        ["wiki", "authored"],
+        exclude=[r.example.text for r in held],
+        authored_dir=tmp_path,
+    )
+    kept = {ex.text for ex in corpus.examples if ex.source == "authored"}
+    assert len(held) == 2
+    assert kept == set(texts) - {r.example.text for r in held}
+    assert corpus.counts["authored"]["held_out"] == 2
+    assert all(ex.labels[T] == 1 for ex in corpus.examples if ex.source == "authored")
+    assert AUTHORED_DIR.is_dir()

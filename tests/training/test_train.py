@@ -40,7 +40,9 @@ def test_train_writes_artefact_and_card(trained: Path) -> None:
         "davidson",
         "wiki",
         "convabuse",
+        "authored",
     }
+    assert card["sources"]["authored"]["licence"].startswith("MIT")
     assert all(info["licence"] for info in card["sources"].values())
     assert card["library_versions"]["scikit-learn"]
     assert card["config"]["seed"] == 0
@@ -215,3 +217,29 @@ def test_source_offsets_and_block_groups() -> None:
         clf.predict_proba(texts[:30]), model.predict_proba(texts[:30]), atol=1e-5
     )
     assert config.as_dict()["categories"]["attack"]["source_offsets"] == ["skewed"]
+
+
+@pytest.mark.parametrize("pair", ["authored", "nosuch=2", "authored=x", "authored=-1"])
+def test_a_bad_source_weight_is_a_usage_error(corpus_dir: Path, pair: str) -> None:
+    result = CliRunner().invoke(
+        train_command, ["--data-dir", str(corpus_dir), "--source-weight", pair]
+    )
+    assert result.exit_code == 2
+    assert "--source-weight" in result.output
+    assert repr(pair) in result.output
+
+
+def test_write_holdout_gives_the_eval_format(tmp_path: Path) -> None:
+    from moderation.training.cli import write_holdout
+    from moderation.training.datasets import authored_holdout, read_authored
+
+    rows = authored_holdout(read_authored(), 0.2)
+    path = tmp_path / "held.jsonl"
+    write_holdout(path, rows)
+    written = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [w["text"] for w in written] == [r.example.text for r in rows]
+    assert {w["label"] for w in written} == {"clean", "violation"}
+    assert all(
+        (w["label"] == "violation") == r.violation and w["kind"] == r.kind
+        for w, r in zip(written, rows, strict=True)
+    )
