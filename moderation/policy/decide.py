@@ -104,7 +104,8 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class StrikeSpec:
-    """The strike a rejected comment earns its author."""
+    """The strike a rejected comment earns its author. ``score`` is on the severity scale
+    (a classifier probability counts at most as `strong`, see :func:`_severity_score`)."""
 
     category: Category
     weight: float
@@ -158,6 +159,19 @@ def _drivers(result: ScoreResult, policy: Policy) -> dict[Category, _Driver]:
             f"{links} links (allowed {policy.spam.max_links})",
         )
     return best
+
+
+def _severity_score(driver: _Driver, policy: Policy) -> float:
+    """The strike's score on the severity scale that ``authors.immediate`` reads.
+
+    A word-list or phrase match is graded (``rule_scores``: a credible, specific threat is
+    ``severe``). A classifier probability says how likely the comment is a violation, not how
+    grave it is: however sure, it counts at most as ``strong``, so only a rule that recognised
+    a credible threat blocks an author at once.
+    """
+    if driver.source == "model":
+        return min(driver.score, policy.rule_scores[Severity.STRONG])
+    return driver.score
 
 
 #: The ``term`` of the ``threat_untargeted`` note.
@@ -292,7 +306,7 @@ def decide(
         weight = policy.authors.weight(category)
         if driver.severity is Severity.SEVERE:
             weight *= policy.authors.severe_multiplier
-        strike = StrikeSpec(category, weight, driver.score)
+        strike = StrikeSpec(category, weight, _severity_score(driver, policy))
 
     standing = _author_reason(author, now)
     if standing is not None:

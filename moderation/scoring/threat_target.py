@@ -9,7 +9,8 @@ classifier's threat score below the threat hold (``threat_target.max_untargeted`
 records why. It reports nothing, so the score stands, when:
 
 * a threat or hate rule matched, or a weapon is named anywhere;
-* the comment addresses the reader (you, your, u, ya, yourself...) anywhere;
+* the comment addresses the reader (you, your, u, ya, yourself...) anywhere, except in a
+  message idiom ("I'll shoot you an email", "hit me up"), which is no violence at all;
 * a sentence with a violent verb names a person or a group: a third-person pronoun, a person
   noun (reporter, mayor, family, people, everyone, anyone...), a group of patterns.yaml, or a
   capitalised name after the verb ("Kill Trump"); a possessive ("the referee's decision")
@@ -69,6 +70,17 @@ def _words(text: str) -> frozenset[str]:
 
 _SECOND_PERSON = re.compile(
     r"\b(?:you|your|yours|you're|youre|you'll|you'd|you've|yourself|yourselves|u|ur|ya|yer)\b"
+)
+#: "Shoot you an email", "fire me a text", "hit you up": a violent verb that sends a message.
+#: Blanked out before the check reads the comment (its "you" does not address the reader as
+#: a target); a comment whose only violent verb is one of these is figurative.
+_MESSAGE_IDIOM = re.compile(
+    r"\b(?:shoot|shoots|shooting|shot|fire|fires|firing|fired|hit|hits|hitting|drop|drops"
+    r"|dropping|dropped)\s+(?:me|you|u|ya|us|him|her|them)\s+(?:(?:an?|the|my|your|our|this"
+    r"|that|quick|short|little|brief)\s+){0,2}(?:email|emails|e-mail|mail|message|messages"
+    r"|text|texts|note|notes|line|link|links|invite|invitation|photo|photos|picture|pictures"
+    r"|dm|dms|pm|pms|reply|question|questions|call|update|updates|file|files|copy)\b"
+    r"|\bhit\s+(?:me|you|u|us|him|her|them)\s+up\b"
 )
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -140,6 +152,9 @@ class ThreatTargets:
         if any(m.category in acting and m.severity is not Severity.NONE for m in matches):
             return None
         text = normalized.text.replace("\u2019", "'")
+        idioms = [m.span() for m in _MESSAGE_IDIOM.finditer(text)]
+        for start, end in idioms:
+            text = text[:start] + " " * (end - start) + text[end:]
         if _SECOND_PERSON.search(text) or self._weapon.search(text):
             return None
         first: _Token | None = None
@@ -164,7 +179,9 @@ class ThreatTargets:
                     return None
             first = first or tokens[verbs[0]]
         if first is None:
-            return None
+            if not idioms:
+                return None
+            first = _Token("", *idioms[0])  # only message idioms: "shoot you an email"
         start, end = normalized.original_span(first.start, first.end)
         return Match(FIGURATIVE, Category.THREAT, Severity.NONE, start, end)
 

@@ -169,6 +169,29 @@ def test_strike_category_and_weight(
     assert decision.strike.weight == weight
 
 
+@pytest.mark.parametrize(
+    ("scores", "matches", "severity_score"),
+    [
+        # a classifier probability, however sure, counts at most as `strong` (0.90)...
+        ({"threat": 0.999}, (), 0.90),
+        ({"threat": 0.85}, (), 0.85),
+        # ...a rule match keeps its grade: only a credible threat (severe) reaches 1.0
+        ({"threat": 0.5}, (match("credible-threat", "threat", "severe"),), 1.0),
+        ({"threat": 0.999}, (match("stock-threat", "threat", "strong"),), 0.90),
+    ],
+)
+def test_strike_score_is_on_the_severity_scale(
+    policy: Policy,
+    scores: dict[str, float],
+    matches: tuple[Match, ...],
+    severity_score: float,
+) -> None:
+    decision = decide(result(scores, matches), policy, now=NOW)
+    assert decision.outcome is Outcome.REJECT
+    assert decision.strike is not None
+    assert decision.strike.score == pytest.approx(severity_score)
+
+
 def test_hold_earns_no_strike(policy: Policy) -> None:
     assert decide(result({"attack": 0.6}), policy, now=NOW).strike is None
 

@@ -40,6 +40,11 @@ HYPERBOLE = [
     "The new tax rules are going to strangle small businesses.",
     "Rents are killing this town.",  # a plural first word is no name
     "Trump is killing the economy.",  # a named doer, an abstract object
+    # message idioms: the verb sends a message, its "you" is no target
+    "I'll shoot you an email tonight.",
+    "We'll fire you a quick note with the figures.",
+    "Drop me a line after the meeting.",
+    "Hit me up when the agenda is out.",
 ]
 
 THREATS = [
@@ -75,6 +80,9 @@ TARGETED = [
     "Omar Khadr should simply have been summarily executed.",  # a passive, a name
     "Trump will destroy those useless commies.",  # a named doer, people as the object
     "Let it burn.",
+    "I'll shoot you an email, then I'll shoot you.",  # a violent verb besides the idiom
+    "Shoot him a text and then shoot him.",
+    "I'll shoot you an email tonight, you idiot.",  # the reader addressed outside it
 ]
 
 
@@ -105,15 +113,19 @@ def test_hyperbole_about_things_is_published(pipeline: Pipeline, text: str) -> N
         assert note.score == pytest.approx(result.scores[Category.THREAT])
 
 
-def test_the_check_is_what_publishes_the_high_street(pipeline: Pipeline) -> None:
-    """Without the check the shipped model holds it as a threat (the bug this fixes)."""
+def test_the_check_is_what_publishes_the_hyperbole_the_model_holds(pipeline: Pipeline) -> None:
+    """Without the check the shipped model holds some of the hyperbole as threats (the bug
+    this fixes; which ones depends on the model); with it, every one is published."""
     bare = Pipeline(pipeline.rules, pipeline.patterns, pipeline.classifier)
-    text = "The bill will kill the high street."
-    before = decide(bare.score(text), POLICY, now=NOW)
-    assert before.outcome is Outcome.HOLD and Category.THREAT in before.categories
-    after = decide(pipeline.score(text), POLICY, now=NOW)
-    assert after.outcome is Outcome.PUBLISH
-    assert [r.code for r in after.reasons] == ["threat_untargeted"]
+    held = []
+    for text in HYPERBOLE:
+        before = decide(bare.score(text), POLICY, now=NOW)
+        if before.outcome is Outcome.HOLD and Category.THREAT in before.categories:
+            held.append(text)
+            after = decide(pipeline.score(text), POLICY, now=NOW)
+            assert after.outcome is Outcome.PUBLISH, text
+            assert [r.code for r in after.reasons] == ["threat_untargeted"], text
+    assert held, "the model holds no hyperbole: this test no longer shows the check's effect"
     assert "targets" in pipeline.versions
 
 
