@@ -149,7 +149,7 @@ def shipped() -> Classifier:
     started = time.perf_counter()
     clf = Classifier.load(path)
     assert time.perf_counter() - started < 2.0
-    assert clf.version == "comment-classifier-1.1.1"
+    assert clf.version == "comment-classifier-1.2.0"
     assert path.stat().st_size <= 25 * 1024 * 1024
     return clf
 
