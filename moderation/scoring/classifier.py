@@ -219,14 +219,89 @@ def feature_spans(
 # --------------------------------------------------------------------------- the model
 
 
+class Vocabulary:
+    """Gram -> global column, stored compactly (issue 14: the dict and tuple of ~320k grams
+    cost ~40-60 MB of Python objects per process).
+
+    The grams stay in one UTF-8 buffer (``"\\n"``-separated, as the artefact stores them) with
+    start/end offsets; lookups go through a sorted array of this process's ``hash()`` of every
+    gram (``np.searchsorted``) and every candidate is compared with the decoded gram, so there
+    are no false hits. Equal grams resolve to the last column, as ``dict(zip(...))`` did.
+    """
+
+    __slots__ = ("_buf", "_cols", "_ends", "_keys", "_starts", "offset", "size")
+
+    def __init__(self, raw: bytes, offset: int) -> None:
+        self.offset = offset
+        self._buf = raw
+        if not raw:
+            empty = np.empty(0, dtype=np.int64)
+            self._starts = self._ends = self._keys = empty
+            self._cols = empty
+            self.size = 0
+            return
+        data = np.frombuffer(raw, dtype=np.uint8)
+        breaks = np.flatnonzero(data == 10).astype(np.int64)
+        self._starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
+        self._ends = np.concatenate((breaks, [len(raw)])).astype(np.int64)
+        self.size = len(self._starts)
+        text = raw.decode("utf-8")  # raises UnicodeDecodeError for a corrupt artefact
+        hashes = np.fromiter((hash(t) for t in text.split("\n")), np.int64, self.size)
+        del text
+        order = np.argsort(hashes, kind="stable")
+        self._keys = hashes[order]
+        self._cols = order.astype(np.int64)
+
+    def term(self, column: int) -> str:
+        """The gram of block-local ``column``."""
+        return self._buf[int(self._starts[column]) : int(self._ends[column])].decode("utf-8")
+
+    def terms(self) -> tuple[str, ...]:
+        """Every gram in column order (small blocks only: this builds the strings)."""
+        return tuple(self.term(i) for i in range(self.size))
+
+    def _resolve(self, gram: str, pos: int, key: int) -> int | None:
+        found: int | None = None
+        keys = self._keys
+        while pos < self.size and int(keys[pos]) == key:
+            col = int(self._cols[pos])
+            if self.term(col) == gram and (found is None or col > found):
+                found = col
+            pos += 1
+        return None if found is None else found + self.offset
+
+    def get(self, gram: str) -> int | None:
+        """Global column of ``gram``, or None."""
+        key = hash(gram)
+        pos = int(np.searchsorted(self._keys, key))
+        return self._resolve(gram, pos, key)
+
+    def columns(self, grams: Sequence[str]) -> list[int]:
+        """Global columns of the grams that are in the vocabulary, in order (with repeats)."""
+        if not grams or not self.size:
+            return []
+        keys = np.fromiter((hash(g) for g in grams), np.int64, len(grams))
+        pos = np.searchsorted(self._keys, keys)
+        hit = self._keys[np.minimum(pos, self.size - 1)] == keys
+        out: list[int] = []
+        for k in np.flatnonzero(hit).tolist():
+            col = self._resolve(grams[k], int(pos[k]), int(keys[k]))
+            if col is not None:
+                out.append(col)
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     name: str
     ngram: tuple[int, int]
-    vocabulary: dict[str, int]  # gram -> *global* column (block offset included)
-    terms: tuple[str, ...]  # column in the block -> gram
+    vocabulary: Vocabulary  # gram -> *global* column (block offset included)
     idf: FloatArray
     offset: int  # first column of the block in the coefficient matrix
+
+    @property
+    def size(self) -> int:
+        return self.vocabulary.size
 
 
 def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -273,16 +348,16 @@ class Classifier:
                 lo, hi = (int(n) for n in spec.get("ngram", DEFAULT_NGRAMS.get(name, (1, 1))))
                 if name != "rules":
                     analyzer(name, (lo, hi))  # raises ValueError for a bad range
-                raw = np.asarray(spec["vocabulary"], dtype=np.uint8).tobytes().decode("utf-8")
-                terms = tuple(raw.split("\n")) if raw else ()
+                raw = np.asarray(spec["vocabulary"], dtype=np.uint8).tobytes()
+                vocabulary = Vocabulary(raw, offset)
                 idf = np.asarray(spec["idf"], dtype=np.float32)
-                if len(terms) != len(idf):
+                if vocabulary.size != len(idf):
                     raise ModelLoadError(
-                        f"{where}: block {name!r} has {len(terms)} terms but {len(idf)} idf values"
+                        f"{where}: block {name!r} has {vocabulary.size} terms "
+                        f"but {len(idf)} idf values"
                     )
-                vocabulary = dict(zip(terms, range(offset, offset + len(terms)), strict=True))
-                blocks.append(_Block(name, (lo, hi), vocabulary, terms, idf, offset))
-                offset += len(terms)
+                blocks.append(_Block(name, (lo, hi), vocabulary, idf, offset))
+                offset += vocabulary.size
         except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{where}: malformed model artefact ({exc!r})") from exc
         n_cat = len(self.categories)
@@ -296,8 +371,8 @@ class Classifier:
         self._blocks = tuple(b for b in blocks if b.name != "rules")
         self._idf = np.concatenate([b.idf for b in blocks]) if blocks else np.empty(0, np.float32)
         rules = [b for b in blocks if b.name == "rules"]
-        if rules and rules[0].terms != RULE_FEATURES:
-            raise ModelLoadError(f"{where}: rule features {rules[0].terms} differ from this code's")
+        if rules and (rule_terms := rules[0].vocabulary.terms()) != RULE_FEATURES:
+            raise ModelLoadError(f"{where}: rule features {rule_terms} differ from this code's")
         #: first column of the rule-filter features, or None when the model does not use them
         self.rules_offset: int | None = rules[0].offset if rules else None
         self._coef = coef
@@ -309,7 +384,7 @@ class Classifier:
         self._n_blocks = max(1, len(self._blocks))
         self._block_of = np.zeros(offset, dtype=np.int64)
         for k, block in enumerate(self._blocks):
-            self._block_of[block.offset : block.offset + len(block.terms)] = k
+            self._block_of[block.offset : block.offset + block.size] = k
         by_name = {b.name: b for b in self._blocks}
         self._word = by_name.get("word")
         self._you = by_name.get("you")
@@ -324,7 +399,7 @@ class Classifier:
         order = np.argsort(word.idf, kind="stable")
         warm: dict[str, IntArray] = {}
         for i in order:
-            term = word.terms[int(i)]
+            term = word.vocabulary.term(int(i))
             if " " in term:
                 continue
             warm[term] = self._char_columns(term)
@@ -378,9 +453,8 @@ class Classifier:
         """Global columns of the character grams of one token (repeated as often as they
         occur), computed once per token and cached."""
         assert self._char is not None
-        get = self._char.vocabulary.get
         lo, hi = self._char.ngram
-        found = [col for gram in token_char_grams(token, lo, hi) if (col := get(gram)) is not None]
+        found = self._char.vocabulary.columns(token_char_grams(token, lo, hi))
         return np.array(found, dtype=np.int32) if found else _EMPTY_COLUMNS
 
     def _columns(self, text: str, pieces: list[IntArray]) -> int:
@@ -391,22 +465,22 @@ class Classifier:
             words = _WORD.findall(text)
             found: list[int] = []
             if self._word is not None:
-                get = self._word.vocabulary.get
                 n_max = self._word.ngram[1]
                 grams = words
                 if n_max > 1:
                     grams = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
                     for n in range(3, n_max + 1):
                         grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-                found = [col for gram in grams if (col := get(gram)) is not None]
+                found = self._word.vocabulary.columns(grams)
             if self._you is not None and not SECOND_PERSON.isdisjoint(words):
-                get = self._you.vocabulary.get
                 last = -YOU_WINDOW - 1
+                near: list[str] = []
                 for i, word in enumerate(words):
                     if word in SECOND_PERSON:
                         last = i
-                    elif i - last <= YOU_WINDOW and (col := get("U_" + word)) is not None:
-                        found.append(col)
+                    elif i - last <= YOU_WINDOW:
+                        near.append("U_" + word)
+                found.extend(self._you.vocabulary.columns(near))
             if found:
                 pieces.append(np.array(found, dtype=np.int32))
                 total += len(found)
@@ -526,7 +600,7 @@ class Classifier:
     def _block_vector(self, block: _Block, text: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """Global columns and TF-IDF values of one block of one text (for explanations)."""
         _, cols, values = self.transform([text])
-        mask = (cols >= block.offset) & (cols < block.offset + len(block.terms))
+        mask = (cols >= block.offset) & (cols < block.offset + block.size)
         return cols[mask], values[mask].astype(np.float32)
 
     # ----------------------------------------------------------------- explanations
