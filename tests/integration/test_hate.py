@@ -34,7 +34,8 @@ def test_hate_and_ordinary_insults_are_not_published(
     reasons = [r for r in body["reasons"] if r.get("category") == category]
     assert reasons, body["reasons"]
     assert reasons[0]["code"] == "category_score"
-    assert reasons[0]["source"] == "rules", reasons[0]
+    # a phrase family read it (the classifier may score it higher and drive the reason)
+    assert any(m["category"] == category for m in body["matches"]), body["matches"]
 
 
 def test_criticism_of_a_government_is_published(stack: Stack, site: tuple[str, str]) -> None:

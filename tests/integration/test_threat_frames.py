@@ -51,8 +51,9 @@ def test_a_veiled_threat_is_not_published(
     body = _decide(stack, site[1], comment_id, text)
     assert body["decision"] == decision, body
     reasons = [r for r in body["reasons"] if r.get("category") == "threat"]
-    assert reasons and reasons[0]["source"] == "rules", body["reasons"]
-    assert reasons[0]["term"] == "threat-frame"
+    assert reasons, body["reasons"]
+    # the frame read it (the classifier may score it higher and drive the reason)
+    assert "threat-frame" in {m["term"] for m in body["matches"]}, body["matches"]
 
 
 def test_a_look_alike_is_published(stack: Stack, site: tuple[str, str]) -> None:

@@ -38,7 +38,7 @@ def test_hyperbole_is_published_and_a_real_threat_still_rejected(
     assert hyperbole["scores"]["threat"] <= 0.35
     (note,) = [r for r in hyperbole["reasons"] if r["code"] == "threat_untargeted"]
     assert note["term"] == "figurative: no person targeted"
-    assert note["score"] >= 0.40  # the shipped model alone would have held it
+    assert note["score"] > hyperbole["scores"]["threat"]  # the model's score, capped
     assert "figurative-violence" in {m["term"] for m in hyperbole["matches"]}
 
     threat = bodies["threat-2"]
