@@ -13,7 +13,7 @@ from moderation import configured
 from moderation.dashboard.charts import line_chart
 from moderation.scoring.site_model import SiteModelStore
 from tests.cli.test_sites import invoke
-from tests.services.site_fixture import site_labels, write_shared
+from tests.services.site_fixture import record_refusal, site_labels, write_shared
 from tests.services.test_site_models import import_lines
 
 
@@ -40,15 +40,7 @@ def test_the_model_page_shows_the_live_model_the_gate_history_and_the_curve(
     assert invoke(app, "train", "--site", "news")[0] == 0
     import_lines(app, "news", site_labels(400, seed=1), tmp_path)
     assert invoke(app, "train", "--site", "news", "--no-promote")[0] == 0
-    # Whether the gate refuses news-2 depends on the general model; the page is what this
-    # test checks, so news-2's card records a refusal as the gate writes one.
-    with app.app_context():
-        store = SiteModelStore(configured.settings().resolved_site_models_dir())
-        card = store.card("news", "news-2")
-        rows = card["gate"]["rows"]
-        rows[0] |= {"rule": "must beat live", "passed": False}
-        card["gate"] |= {"promoted": False, "reasons": [f"{rows[0]['name']}: must beat live"]}
-        store.write_card("news", {**card, "status": "refused"})
+    record_refusal(app, "news", "news-2")  # the gate's verdict depends on the general model
     html = as_moderator.get("/dashboard/model").get_data(as_text=True)
     assert '<strong class="live-version">news-1</strong>' in html
     # newest first: the refused news-2 with its reason, then the promoted news-1

@@ -7,6 +7,11 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from flask import Flask
+
+from moderation import configured
+from moderation.scoring.site_model import SiteModelStore
+
 TOPICS = [
     "budget",
     "bridge",
@@ -134,3 +139,19 @@ def write_shared(folder: Path) -> Path:
     lines = [json.dumps({"id": str(i), "text": t, "label": y}) for i, (t, y) in enumerate(SHARED)]
     (folder / "tiny_eval.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+def record_refusal(app: Flask, site: str, version: str) -> None:
+    """Mark ``version``'s card refused on its first gate row, as the gate writes a refusal.
+
+    Whether the gate refuses a second candidate on this synthetic site depends on the general
+    model it is compared through; tests of what happens *after* a refusal (the model page,
+    promotion by hand) set it instead. The gate's own verdicts are tested in
+    ``tests/training/test_site_gate.py``."""
+    with app.app_context():
+        store = SiteModelStore(configured.settings().resolved_site_models_dir())
+        card = store.card(site, version)
+        rows = card["gate"]["rows"]
+        rows[0] |= {"rule": "must beat live", "passed": False}
+        card["gate"] |= {"promoted": False, "reasons": [f"{rows[0]['name']}: must beat live"]}
+        store.write_card(site, {**card, "status": "refused"})

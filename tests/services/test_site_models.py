@@ -15,7 +15,7 @@ from moderation.scoring.site_model import Model, SiteModelError, SiteModelStore
 from moderation.services import labels, site_models
 from moderation.tables import utcnow
 from tests.cli.test_sites import invoke
-from tests.services.site_fixture import site_labels, write_shared
+from tests.services.site_fixture import record_refusal, site_labels, write_shared
 
 PROBE = "The park is overdue, and whoever wrote this is a zorblax."
 
@@ -113,7 +113,8 @@ def test_rollback_and_promote_by_hand(app: Flask, tmp_path: Path) -> None:
     code, out = invoke(app, "train", "--site", "news", "--no-promote")
     assert code == 0, out
     assert attack(app, PROBE, "news")[1]["site_model"] == "news-1"
-    # news-2 does no better than news-1 on the newest labels: refused, kept out, with why
+    record_refusal(app, "news", "news-2")  # the gate's verdict depends on the general model
+    # a refused news-2 is kept out, with why
     code, out = invoke(app, "model", "list", "--site", "news")
     assert "news-2" in out and "refused" in out and "must beat live" in out
     code, out = invoke(app, "model", "promote", "--site", "news", "news-2")
