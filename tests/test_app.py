@@ -102,3 +102,19 @@ def test_nothing_connects_at_import() -> None:
         "assert not pipeline._cache, 'model loaded at import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+def test_the_openapi_library_loads_only_when_the_document_is_asked_for(tmp_path: Path) -> None:
+    """openapi-pydantic costs each process about 7 MB: a scoring worker never needs it."""
+    code = (
+        "import sys\n"
+        "from moderation.app import create_app\n"
+        f"app = create_app({{'database_url': 'sqlite:///{tmp_path / 'x.db'}',"
+        f" 'instance_path': '{tmp_path / 'instance'}'}})\n"
+        "assert 'openapi_pydantic' not in sys.modules, 'imported by create_app'\n"
+        "answer = app.test_client().get('/api/v1/openapi.json')\n"
+        "assert answer.status_code == 200, answer.status_code\n"
+        "assert 'openapi_pydantic' in sys.modules\n"
+        "assert '/comments' in answer.json['paths']\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
