@@ -276,6 +276,18 @@ class Vocabulary:
         pos = int(np.searchsorted(self._keys, key))
         return self._resolve(gram, pos, key)
 
+    def lookup(self, grams: Sequence[str]) -> list[int | None]:
+        """Global column of each of ``grams`` (None where absent), in one search."""
+        if not grams or not self.size:
+            return [None] * len(grams)
+        keys = np.fromiter((hash(g) for g in grams), np.int64, len(grams))
+        pos = np.searchsorted(self._keys, keys)
+        hit = self._keys[np.minimum(pos, self.size - 1)] == keys
+        out: list[int | None] = [None] * len(grams)
+        for k in np.flatnonzero(hit).tolist():
+            out[k] = self._resolve(grams[k], int(pos[k]), int(keys[k]))
+        return out
+
     def columns(self, grams: Sequence[str]) -> list[int]:
         """Global columns of the grams that are in the vocabulary, in order (with repeats)."""
         if not grams or not self.size:
@@ -597,12 +609,6 @@ class Classifier:
             raise ValueError(f"{len(texts)} texts but {len(matches)} match lists")
         return self._calibrate(self._logits(texts, matches))
 
-    def _block_vector(self, block: _Block, text: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
-        """Global columns and TF-IDF values of one block of one text (for explanations)."""
-        _, cols, values = self.transform([text])
-        mask = (cols >= block.offset) & (cols < block.offset + block.size)
-        return cols[mask], values[mask].astype(np.float32)
-
     # ----------------------------------------------------------------- explanations
 
     def explain(
@@ -628,41 +634,63 @@ class Classifier:
         if not wanted:
             return []
         text = normalized.text
-        size = len(text)
-        char_weight = np.zeros((size + 1, len(wanted)))
-        gram_at: list[tuple[int, int, str, npt.NDArray[np.float64]]] = []
         slope = self._slope[wanted]
+        _, cols, values = self.transform([text])  # every block's columns, once
+        # per occurrence: its start, end, length-spread share (one row per category)
+        starts: list[int] = []
+        ends: list[int] = []
+        grams: list[str] = []
+        shares: list[npt.NDArray[np.float64]] = []
         for block in self._blocks:
-            idx, values = self._block_vector(block, text)
-            if not len(idx):
+            mask = (cols >= block.offset) & (cols < block.offset + block.size)
+            if not mask.any():
                 continue
-            contrib = {
-                int(i): values[k] * self._coef[i, wanted].astype(np.float64) * slope
-                for k, i in enumerate(idx)
-            }
+            idx = cols[mask]
+            contrib = (
+                values[mask].astype(np.float32)[:, None]
+                * self._coef[idx][:, wanted].astype(np.float64)
+                * slope
+            )
+            row_of = {col: row for row, col in enumerate(idx.tolist())}
             occurrences = feature_spans(block.name, text, block.ngram)
             per_gram: Counter[str] = Counter(g for g, _, _ in occurrences)
-            for gram, start, end in occurrences:
-                col = block.vocabulary.get(gram)
-                if col is None or end <= start:
-                    continue
-                share = contrib[col] / (per_gram[gram] * (end - start))
-                char_weight[start:end] += share
-                gram_at.append((start, end, gram, share * (end - start)))
+            column_of = dict(zip(per_gram, block.vocabulary.lookup(list(per_gram)), strict=True))
+            kept = [o for o in occurrences if o[2] > o[1] and column_of[o[0]] is not None]
+            if not kept:
+                continue
+            rows = np.fromiter((row_of[column_of[g]] for g, _, _ in kept), np.int64, len(kept))
+            spread = np.fromiter((per_gram[g] * (e - b) for g, b, e in kept), np.float64, len(kept))
+            shares.append(contrib[rows] / spread[:, None])
+            grams.extend(g for g, _, _ in kept)
+            starts.extend(b for _, b, _ in kept)
+            ends.extend(e for _, _, e in kept)
+        if not shares:
+            return []
+        share = np.concatenate(shares)
+        begin = np.asarray(starts, dtype=np.int64)
+        stop = np.asarray(ends, dtype=np.int64)
+        # each occurrence adds its share to every character it covers: a difference array
+        delta = np.zeros((len(text) + 1, len(wanted)))
+        np.add.at(delta, begin, share)
+        np.add.at(delta, stop, -share)
+        char_weight = np.cumsum(delta, axis=0)
+        prefix = np.vstack([np.zeros(len(wanted)), np.cumsum(char_weight[: len(text)], axis=0)])
+        total = share * (stop - begin)[:, None]  # an occurrence's whole contribution
         evidence: list[Evidence] = []
         words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        relative = EXPLAIN_RELATIVE if min_relative is None else min_relative
         for j, cat_index in enumerate(wanted):
-            scored = [(float(char_weight[s:e, j].sum()), s, e) for s, e in words]
+            scored = [(float(prefix[e, j] - prefix[s, j]), s, e) for s, e in words]
             scored = [w for w in scored if w[0] > 0]
             if not scored:
                 continue
             strongest = max(w[0] for w in scored)
-            relative = EXPLAIN_RELATIVE if min_relative is None else min_relative
             floor = max(MIN_WEIGHT, relative * strongest)
             chosen = sorted((w for w in scored if w[0] >= floor), reverse=True)[:top_k]
             for weight, s, e in chosen:
+                overlapping = np.flatnonzero((begin < e) & (stop > s)).tolist()
                 top = max(
-                    ((g[3][j], g[2]) for g in gram_at if g[0] < e and g[1] > s),
+                    ((float(total[k, j]), grams[k]) for k in overlapping),
                     default=(0.0, text[s:e]),
                 )
                 start, end = normalized.original_span(s, e)

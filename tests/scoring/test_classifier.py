@@ -5,6 +5,7 @@ import random
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -272,3 +273,68 @@ def test_char_grams_split_like_the_regex(text: str) -> None:
     assert char_wb_grams(text) == expected
     assert [g for g, _, _ in feature_spans("char", text)] == expected
     assert [g for g, _, _ in feature_spans("word", text, (1, 3))] == word_grams(text, 3)
+
+
+def _explain_by_occurrence(model: Any, normalized: Any, categories: list[str]) -> list[Any]:
+    """The explanation computed the direct way: every occurrence of every gram adds its
+    share to each character it covers, one at a time (what :meth:`explain` vectorises)."""
+    from collections import Counter
+
+    from moderation.scoring.classifier import _WORD, EXPLAIN_RELATIVE, MIN_WEIGHT
+
+    wanted = [model.categories.index(c) for c in categories]
+    text = normalized.text
+    weight = np.zeros((len(text) + 1, len(wanted)))
+    found: list[tuple[int, int, str, Any]] = []
+    _, cols, values = model.transform([text])
+    value_of = dict(zip(cols.tolist(), values.astype(np.float32), strict=True))
+    for block in model._blocks:
+        occurrences = feature_spans(block.name, text, block.ngram)
+        per_gram = Counter(g for g, _, _ in occurrences)
+        for gram, start, end in occurrences:
+            col = block.vocabulary.get(gram)
+            if col is None or end <= start:
+                continue
+            contrib = value_of[col] * model._coef[col, wanted].astype(np.float64)
+            share = contrib * model._slope[wanted] / (per_gram[gram] * (end - start))
+            weight[start:end] += share
+            found.append((start, end, gram, share * (end - start)))
+    out = []
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    for j, index in enumerate(wanted):
+        scored = [(float(weight[s:e, j].sum()), s, e) for s, e in words]
+        scored = [w for w in scored if w[0] > 0]
+        if not scored:
+            continue
+        floor = max(MIN_WEIGHT, EXPLAIN_RELATIVE * max(w[0] for w in scored))
+        for w, s, e in sorted((w for w in scored if w[0] >= floor), reverse=True)[:5]:
+            top = max((g[3][j], g[2]) for g in found if g[0] < e and g[1] > s)
+            start, end = normalized.original_span(s, e)
+            out.append((model.categories[index], start, end, w, top[1].strip()))
+    return out
+
+
+def test_explain_matches_the_occurrence_by_occurrence_sum() -> None:
+    path = default_model_path(ROOT / "models")
+    if path is None:
+        pytest.skip("no shipped model")
+    model = Classifier.load(path)
+    texts = [
+        "You are a pathetic idiot and everyone here knows it.",
+        "I will find you and break your jaw, you clown.",
+        "The council's plan is a disaster; vote them out.",
+        "Typical of those people, they ruin every neighbourhood they move into.",
+        "F*ck off, you absolute moron!!! Nobody asked you.",
+        "Thanks for the article, very informative.",
+    ]
+    explained = 0
+    for raw in texts:
+        normalized = normalize(raw)
+        got = model.explain(normalized, list(model.categories))
+        want = _explain_by_occurrence(model, normalized, list(model.categories))
+        assert [(e.category, e.start, e.end, e.feature) for e in got] == [
+            (c, s, e, f) for c, s, e, _, f in want
+        ]
+        assert [e.weight for e in got] == pytest.approx([w for _, _, _, w, _ in want], abs=1e-9)
+        explained += len(got)
+    assert explained >= 6

@@ -38,6 +38,9 @@ def test_small_vocabulary_matches_a_dict() -> None:
     grams = [*terms, "zz", "a", "b", "x"]
     assert vocab.columns(grams) == [c for g in grams if (c := ref.get(g)) is not None]
     assert Vocabulary(b"", 0).get("a") is None
+    probes = [*terms, "zz", "a", "", "x"]
+    assert vocab.lookup(probes) == [ref.get(g) for g in probes]
+    assert Vocabulary(b"", 0).lookup(["a", "b"]) == [None, None]
     assert Vocabulary(b"", 0).columns(["a"]) == []
 
 
