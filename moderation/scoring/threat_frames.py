@@ -252,7 +252,9 @@ _NOT_NAMES = _words(
 def _severity(flags: set[str]) -> Severity | None:
     """The threat scale of docs/categories.md from one window's flags."""
     if "target" not in flags:
-        return Severity.MODERATE if "ominous" in flags else None
+        # an ultimatum needs no named target: "Delete this or things will get personal"
+        ominous = "ominous" in flags or ("condition" in flags and _INSINUATION in flags)
+        return Severity.MODERATE if ominous else None
     hard = "hard" in flags or ("weapon" in flags and bool({"intent", "knowing"} & flags))
     insinuation = _INSINUATION in flags
     pressure = bool({"intent", "call", "condition", "knowing"} & flags)
