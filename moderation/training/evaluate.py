@@ -78,7 +78,9 @@ def policy_thresholds(
 ) -> dict[str, tuple[float, float]]:
     """``category -> (hold, reject)`` from ``categories.<cat>.hold/reject`` in the policy file,
     falling back to ``hold``/``reject`` for every category missing there (or with no file).
-    ``any`` uses the lowest hold and reject of the model's categories."""
+    ``any`` uses the lowest hold and reject of the model's categories (for the peers, which
+    give every category one score; the model's ``any`` rows count each category at its own
+    thresholds, :func:`any_category_rates`)."""
     import yaml
 
     table: dict[str, tuple[float, float]] = {}
@@ -164,9 +166,10 @@ def evaluate_sets(
         probs = classifier.predict_proba([prep.normalize(t).text for t in texts], matches)
         hold, reject = thresholds[eval_set.target]
         ours = target_scores(probs, classifier.categories, eval_set.target)
-        rows.append(
-            _row(eval_set, classifier.version, metrics(eval_set.labels, ours, hold, reject))
-        )
+        m = metrics(eval_set.labels, ours, hold, reject)
+        if eval_set.target == "any":  # held as the policy holds: any category at its own hold
+            m = any_category_rates(m, eval_set.labels, probs, classifier.categories, thresholds)
+        rows.append(_row(eval_set, classifier.version, m))
         for peer in peers:
             key = (peer.name, eval_set.texts)
             if key not in peer_cache:
@@ -175,6 +178,29 @@ def evaluate_sets(
             m = metrics(eval_set.labels, peer_cache[key], hold, reject)
             rows.append(_row(eval_set, peer.name, m))
     return rows
+
+
+def any_category_rates(
+    m: Metrics,
+    labels: Sequence[int] | npt.NDArray[np.int_],
+    probs: Scores,
+    categories: Sequence[Category],
+    thresholds: Mapping[str, tuple[float, float]],
+) -> Metrics:
+    """``m`` with recall and FPR at hold and reject counted as the policy acts: a text is
+    held when any category reaches its own hold threshold (not the lowest of them all)."""
+    y = np.asarray(labels)
+    pos, neg = y == 1, y == 0
+    holds = np.array([thresholds[str(c)][0] for c in categories])
+    rejects = np.array([thresholds[str(c)][1] for c in categories])
+    held: npt.NDArray[np.bool_] = np.asarray((probs >= holds).any(axis=1))
+    refused: npt.NDArray[np.bool_] = np.asarray((probs >= rejects).any(axis=1))
+
+    def rate(flags: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_]) -> float:
+        return float(flags[mask].mean()) if mask.any() else float("nan")
+
+    at_hold = (rate(held, pos), rate(held, neg))
+    return Metrics(m.roc_auc, m.pr_auc, *at_hold, rate(refused, pos), rate(refused, neg))
 
 
 def _row(eval_set: EvalSet, scorer: str, m: Metrics) -> Row:

@@ -67,3 +67,27 @@ def test_recommended_thresholds() -> None:
     assert point["precision"] >= 1 / 3
     assert point["clean_fpr"] <= 0.005
     assert set(point["recall"]) == {"a", "b"}
+
+
+def test_any_counts_each_category_at_its_own_threshold() -> None:
+    """A text is held when any category reaches its own hold, not the lowest hold of all."""
+    from moderation.scoring.types import Category
+    from moderation.training.evaluate import any_category_rates
+
+    categories = [Category("attack"), Category("threat")]
+    thresholds = {"attack": (0.5, 0.85), "threat": (0.25, 0.8)}
+    probs = np.array(
+        [
+            [0.30, 0.10],  # below both holds (the lowest hold, 0.25, would count it)
+            [0.60, 0.10],  # attack held
+            [0.10, 0.30],  # threat held
+            [0.90, 0.10],  # attack refused
+        ]
+    )
+    labels = np.array([0, 0, 1, 1])
+    base = metrics(labels, probs.max(axis=1), 0.25, 0.8)
+    assert base.fpr_hold == 1.0  # what the lowest threshold reports
+    m = any_category_rates(base, labels, probs, categories, thresholds)
+    assert (m.fpr_hold, m.recall_hold) == (0.5, 1.0)
+    assert (m.fpr_reject, m.recall_reject) == (0.0, 0.5)
+    assert (m.roc_auc, m.pr_auc) == (base.roc_auc, base.pr_auc)
