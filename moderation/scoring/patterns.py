@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from moderation.scoring.anchors import anchors, may_match
 from moderation.scoring.normalize import Normalized
 from moderation.scoring.types import Category, Match, Severity
 from moderation.scoring.wordlists import RuleConfigError
@@ -69,6 +70,8 @@ class Pattern:
     category: Category
     severity: Severity
     regex: re.Pattern[str]
+    #: words one of which every match contains (:mod:`.anchors`): no scan without one
+    anchors: tuple[str, ...] | None = None
 
 
 class PatternFilter:
@@ -158,6 +161,8 @@ class PatternFilter:
         aimed_at_institutions: list[tuple[int, int]] = []
         sentences = [s.span() for s in _SENTENCE.finditer(text)]
         for pattern in self._acting:
+            if not may_match(text, pattern.anchors):
+                continue  # none of the words every match needs: nothing to find
             for m in pattern.regex.finditer(text):
                 if pattern.category is Category.ATTACK and self._at_institutions_only(
                     text, sentences, m.start()
@@ -349,5 +354,5 @@ def _compile(data: Any, source: str) -> list[Pattern]:
             regex = re.compile(_VOCAB_REF.sub(expand, body.strip()))
         except re.error as exc:
             raise RuleConfigError(f"{where}: regex does not compile: {exc}") from None
-        patterns.append(Pattern(name, category, severity, regex))
+        patterns.append(Pattern(name, category, severity, regex, anchors(regex)))
     return patterns
