@@ -1,6 +1,6 @@
 """Worker CPU per decided comment: ``decisions.score_comments`` over a backlog on PostgreSQL.
 
-    python bench/decisions_cpu.py [--backlog 2000] [--authors 700] [--batch 50] [--profile]
+    python bench/decisions_cpu.py [--backlog 2000] [--authors 700] [--batch 50] [--profile [--sort tottime]]
 
 Stores ``--backlog`` pending comments (texts of bench/load.py, authors taken in turn) in a
 fresh database, decides them in batches of ``--batch`` in this process, and prints the
@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=700)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--sort", default="cumulative", help="cProfile sort key with --profile (e.g. tottime)"
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -89,7 +92,7 @@ def main() -> None:
                 + (" (profiled: inflated)" if profile is not None else "")
             )
             if profile is not None:
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(50)
+                pstats.Stats(profile).sort_stats(args.sort).print_stats(50)
             db.engine.dispose()
     finally:
         drop_test_database(args.database_url, url)
