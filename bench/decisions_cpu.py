@@ -1,6 +1,7 @@
 """Worker CPU per decided comment: ``decisions.score_comments`` over a backlog on PostgreSQL.
 
-    python bench/decisions_cpu.py [--backlog 2000] [--authors 700] [--batch 50] [--profile [--sort tottime]]
+    python bench/decisions_cpu.py [--backlog 2000] [--authors 700] [--batch 50]
+                                  [--profile [--sort tottime]]
 
 Stores ``--backlog`` pending comments (texts of bench/load.py, authors taken in turn) in a
 fresh database, decides them in batches of ``--batch`` in this process, and prints the
