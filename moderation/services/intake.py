@@ -147,6 +147,86 @@ def upsert_author(site_id: int, author_in: AuthorIn, now: datetime) -> AuthorSta
     return AuthorStanding(row.id, row.status, row.status_until)
 
 
+#: Author statuses under which a new comment is stored ``pending`` whatever the sanction's
+#: end: no sanction, or one that does not refuse at posting (an expired suspension only
+#: relaxes a status, see ``AuthorContext.effective_status``). The single-statement intake
+#: stores a comment only for these; any other status takes :func:`_store_in_steps`.
+_OPEN_STATUSES = tuple(
+    s.value
+    for s in AuthorStatus
+    if (sanction := for_status(s.value)) is None or sanction.posting != "reject"
+)
+
+
+@functools.cache
+def _comment_defaults() -> dict[str, Any]:
+    """The Python-side defaults of the comment columns intake does not set (empty JSON
+    documents, zero counters, revision 1), as the ORM and a Core insert would apply them."""
+    defaults: dict[str, Any] = {}
+    for column in Comment.__table__.columns:
+        default = column.default
+        if column.name in _COMMENT_FIELDS or default is None:
+            continue
+        if default.is_scalar:
+            defaults[column.name] = default.arg
+        elif default.is_callable:
+            defaults[column.name] = default.arg(None)
+        else:  # pragma: no cover - a SQL-expression default would need rendering instead
+            raise RuntimeError(f"comments.{column.name}: unsupported default {default!r}")
+    return defaults
+
+
+@functools.cache
+def _store_statement() -> Any:
+    """PostgreSQL: the author upsert and the comment insert in one statement (one round trip).
+
+    ``author`` upserts the author as :func:`_author_upsert` does; ``comment`` inserts the
+    comment ``pending`` (``ON CONFLICT DO NOTHING``) only when that author's status is in
+    :data:`_OPEN_STATUSES`. The row is the author's id and standing and the new comment's
+    id, NULL when nothing was inserted: a repeat, or an author whose status may refuse the
+    comment.
+    """
+    comments = Comment.__table__
+    author = _author_upsert("postgresql").cte("author")
+    # The upsert's own parameters are the author's (``external_id``, ``name``, ``now``); the
+    # site's id is the same for both.
+    params = {"external_id": "comment_external_id"}
+    columns: dict[str, Any] = {
+        name: sa.bindparam(params.get(name, name), type_=comments.c[name].type)
+        for name in _COMMENT_FIELDS
+        if name != "author_id"
+    }
+    columns["author_id"] = author.c.id
+    # An INSERT inside a CTE gets no Python-side column defaults: they are bound explicitly
+    # (values: :func:`_comment_defaults`).
+    for name in _comment_defaults():
+        columns[name] = sa.bindparam(name, type_=comments.c[name].type)
+    for status in _OPEN_STATUSES:  # rendered as literals: the set is fixed
+        if not status.isidentifier():  # pragma: no cover - statuses are plain words
+            raise RuntimeError(f"unexpected author status {status!r}")
+    open_status = sa.or_(
+        *(author.c.status == sa.literal_column(f"'{status}'") for status in _OPEN_STATUSES)
+    )
+    names = list(columns)
+    insert = (
+        postgresql.insert(comments)
+        .from_select(
+            names,
+            sa.select(*(columns[n] for n in names)).where(open_status),
+            include_defaults=False,
+        )
+        .on_conflict_do_nothing(index_elements=[comments.c.site_id, comments.c.external_id])
+        .returning(comments.c.id)
+        .cte("comment")
+    )
+    return sa.select(
+        author.c.id,
+        author.c.status,
+        author.c.status_until,
+        sa.select(insert.c.id).scalar_subquery().label("comment_id"),
+    )
+
+
 def store_comment(
     site: SiteLike,
     payload: CommentIn,
@@ -164,8 +244,64 @@ def store_comment(
     exception propagates; a concurrent duplicate waits on the unique key and then either
     finds the committed comment or stores it itself. A comment by a blocked or suspended
     author is stored already rejected; every other new comment is ``pending``. Three
-    statements in the common case: the author upsert, the comment insert, the commit.
+    statements in the common case: the author upsert, the comment insert, the commit; on
+    PostgreSQL two (:func:`_store_statement`, the commit), on a connection of its own
+    rather than the ORM session, whose unit of work this path does not need.
     """
+    if _dialect() == "postgresql":
+        stored = _store_at_once(site, payload, now, admit)
+        if stored is not None:
+            return stored
+    return _store_in_steps(site, payload, now, policy_version=policy_version, admit=admit)
+
+
+def _store_at_once(
+    site: SiteLike, payload: CommentIn, now: datetime, admit: Callable[[], None] | None
+) -> StoredComment | None:
+    """The common case on PostgreSQL: a new comment by an author who may post, stored and
+    committed (``admit`` run before the commit) in one statement. None, with nothing
+    written, for every other case (a repeat, an author whose status may refuse it), which
+    :func:`_store_in_steps` then handles."""
+    article = payload.article
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            _store_statement(),
+            {
+                "site_id": site.id,
+                "external_id": payload.author.id,
+                "name": payload.author.name,
+                "now": now,
+                "comment_external_id": payload.comment_id,
+                "article_id": article.id,
+                "article_url": article.url,
+                "article_title": article.title,
+                "parent_id": payload.parent_id,
+                "text": payload.text,
+                "posted_at": payload.posted_at,
+                "received_at": now,
+                "status": CommentStatus.PENDING,
+                **_comment_defaults(),
+            },
+        ).one()
+        if row.comment_id is None:
+            conn.rollback()
+            return None
+        if admit is not None:
+            admit()  # raising: the connection is rolled back as the block exits
+        conn.commit()
+    return StoredComment(row.comment_id, CommentStatus.PENDING, created=True)
+
+
+def _store_in_steps(
+    site: SiteLike,
+    payload: CommentIn,
+    now: datetime,
+    *,
+    policy_version: str,
+    admit: Callable[[], None] | None = None,
+) -> StoredComment:
+    """:func:`store_comment` statement by statement in the ORM session: any database, any
+    author, a repeat."""
     author = upsert_author(site.id, payload.author, now)
     refusal: Reason | None = None
     standing = AuthorContext(status=AuthorStatus(author.status), status_until=author.status_until)
