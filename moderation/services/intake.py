@@ -182,9 +182,8 @@ def _store_statement() -> Any:
 
     ``author`` upserts the author as :func:`_author_upsert` does; ``comment`` inserts the
     comment ``pending`` (``ON CONFLICT DO NOTHING``) only when that author's status is in
-    :data:`_OPEN_STATUSES`. The row is the author's id and standing and the new comment's
-    id, NULL when nothing was inserted: a repeat, or an author whose status may refuse the
-    comment.
+    :data:`_OPEN_STATUSES`. Its one row is the new comment's id, NULL when nothing was
+    inserted: a repeat, or an author whose status may refuse the comment.
     """
     comments = Comment.__table__
     author = _author_upsert("postgresql").cte("author")
@@ -219,12 +218,9 @@ def _store_statement() -> Any:
         .returning(comments.c.id)
         .cte("comment")
     )
-    return sa.select(
-        author.c.id,
-        author.c.status,
-        author.c.status_until,
-        sa.select(insert.c.id).scalar_subquery().label("comment_id"),
-    )
+    # The author's CTE runs whether or not the query reads it (PostgreSQL runs every
+    # data-modifying WITH statement to completion).
+    return sa.select(sa.select(insert.c.id).scalar_subquery().label("comment_id"))
 
 
 def store_comment(
@@ -248,11 +244,43 @@ def store_comment(
     PostgreSQL two (:func:`_store_statement`, the commit), on a connection of its own
     rather than the ORM session, whose unit of work this path does not need.
     """
-    if _dialect() == "postgresql":
+    if db.engine.dialect.name == "postgresql":  # not the session's bind: it builds a session
         stored = _store_at_once(site, payload, now, admit)
         if stored is not None:
             return stored
     return _store_in_steps(site, payload, now, policy_version=policy_version, admit=admit)
+
+
+class _DriverStatement(NamedTuple):
+    """A statement compiled once for the driver: its SQL, the values it binds itself, and
+    the bind processor of each parameter (what SQLAlchemy would apply on every execution)."""
+
+    sql: str
+    constants: dict[str, Any]
+    processors: dict[str, Callable[[Any], Any]]
+
+    def parameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        params = {**self.constants, **values}
+        for name, process in self.processors.items():
+            params[name] = process(params[name])
+        return params
+
+
+@functools.cache
+def _store_driver_statement(dialect: Any) -> _DriverStatement:
+    """:func:`_store_statement` compiled for ``dialect``, executed with
+    ``exec_driver_sql``: its compiled form is looked up, and its parameters and result
+    processed, on every ``execute``, which costs more than the statement itself."""
+    compiled = _store_statement().compile(dialect=dialect)
+    processors = {}
+    constants = {}
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = process
+        if not bind.required and bind.callable is None:
+            constants[name] = bind.value
+    return _DriverStatement(compiled.string, constants, processors)
 
 
 def _store_at_once(
@@ -263,33 +291,37 @@ def _store_at_once(
     written, for every other case (a repeat, an author whose status may refuse it), which
     :func:`_store_in_steps` then handles."""
     article = payload.article
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            _store_statement(),
-            {
-                "site_id": site.id,
-                "external_id": payload.author.id,
-                "name": payload.author.name,
-                "now": now,
-                "comment_external_id": payload.comment_id,
-                "article_id": article.id,
-                "article_url": article.url,
-                "article_title": article.title,
-                "parent_id": payload.parent_id,
-                "text": payload.text,
-                "posted_at": payload.posted_at,
-                "received_at": now,
-                "status": CommentStatus.PENDING,
-                **_comment_defaults(),
-            },
-        ).one()
-        if row.comment_id is None:
+    engine = db.engine
+    statement = _store_driver_statement(engine.dialect)
+    with engine.connect() as conn:
+        comment_id = conn.exec_driver_sql(
+            statement.sql,
+            statement.parameters(
+                {
+                    "site_id": site.id,
+                    "external_id": payload.author.id,
+                    "name": payload.author.name,
+                    "now": now,
+                    "comment_external_id": payload.comment_id,
+                    "article_id": article.id,
+                    "article_url": article.url,
+                    "article_title": article.title,
+                    "parent_id": payload.parent_id,
+                    "text": payload.text,
+                    "posted_at": payload.posted_at,
+                    "received_at": now,
+                    "status": CommentStatus.PENDING,
+                    **_comment_defaults(),
+                }
+            ),
+        ).scalar_one()
+        if comment_id is None:
             conn.rollback()
             return None
         if admit is not None:
             admit()  # raising: the connection is rolled back as the block exits
         conn.commit()
-    return StoredComment(row.comment_id, CommentStatus.PENDING, created=True)
+    return StoredComment(comment_id, CommentStatus.PENDING, created=True)
 
 
 def _store_in_steps(
