@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, abort, current_app, redirect, request, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_login import current_user  # type: ignore[import-untyped]
@@ -190,9 +190,17 @@ class _SessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         # No cookie, nothing to verify: the API's requests never carry one, and building the
         # signing serializer for them would cost each request more than its JSON parsing.
-        if self.get_cookie_name(app) not in request.cookies:
+        # Without a Cookie header at all, not even the cookies are parsed.
+        if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # An empty session no one read or wrote (every API request): the parent would look up
+        # every cookie setting and then send nothing, not even ``Vary: Cookie``.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
