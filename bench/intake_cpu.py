@@ -3,15 +3,15 @@
     python bench/intake_cpu.py [-n 4000] [--threads 1] [--profile]
 
 Creates a fresh PostgreSQL database with a site ``bench`` (the same site-wide limit as
-``bench/intake.py``; the per-author limits and the limiter stay on, in the Redis at
-``--redis-url``), builds ``-n`` signed requests (new comments, new authors) as WSGI
-environments beforehand, and calls the app's WSGI entry point with each, on ``--threads``
-threads. Prints the process CPU time (``time.process_time``: the request threads and the
-scoring publisher's thread) and wall time per request. ``--profile`` (one thread) adds the
-cProfile listing with the request thread's CPU time as its clock, so that time spent waiting
-for PostgreSQL or Redis does not count. gunicorn's own HTTP work, and the database's and
-Redis's CPU, are not counted: ``bench/intake.py`` measures the whole. A measurement, not a
-test.
+``bench/intake.py``; the per-author limits and the limiter stay on) and starts a private
+``redis-server`` (limiter and broker; ``--redis-url`` names another instead), builds ``-n``
+signed requests (new comments, new authors) as WSGI environments beforehand, and calls the
+app's WSGI entry point with each, on ``--threads`` threads. Prints the process CPU time
+(``time.process_time``: the request threads and the scoring publisher's thread) and wall time
+per request. ``--profile`` (one thread) adds the cProfile listing with the request thread's
+CPU time as its clock, so that time spent waiting for PostgreSQL or Redis does not count.
+gunicorn's own HTTP work, and the database's and Redis's CPU, are not counted:
+``bench/intake.py`` measures the whole. A measurement, not a test.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load import texts  # noqa: E402
 from bench.reference_intake import PATH  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
-from tests.support import create_test_database, drop_test_database  # noqa: E402
+from tests.support import Services, create_test_database, drop_test_database  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -43,7 +43,7 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=PG, help="a PostgreSQL server (base URL)")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--redis-url", help="default: a private redis-server, stopped after")
     parser.add_argument("-n", type=int, default=4000, help="requests measured")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
@@ -56,6 +56,10 @@ def main() -> None:
     from moderation.extensions import db
     from moderation.services.sites import create_site
 
+    redis = None
+    if args.redis_url is None:
+        redis = Services(log_dir=Path(tempfile.mkdtemp(prefix="bench-intake-cpu-"))).start_redis()
+    redis_url = redis.url if redis is not None else args.redis_url
     url = create_test_database(args.database_url, f"moderation_intake_cpu_{uuid.uuid4().hex[:8]}")
     config = Path(tempfile.mkdtemp(prefix="bench-config-")) / "config"
     shutil.copytree(ROOT / "config", config)
@@ -64,7 +68,7 @@ def main() -> None:
     app = create_app(
         {
             "database_url": url,
-            "redis_url": args.redis_url,
+            "redis_url": redis_url,
             "instance_path": tempfile.mkdtemp(prefix="bench-instance-"),
             "config_dir": str(config),
             "log_level": "WARNING",
@@ -134,6 +138,8 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
         drop_test_database(args.database_url, url)
+        if redis is not None:
+            redis.stop()
 
 
 if __name__ == "__main__":
