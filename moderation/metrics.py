@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -73,14 +74,28 @@ def observe_request_start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+#: The labelled children of :data:`HTTP_REQUESTS` and :data:`HTTP_LATENCY` met so far:
+#: ``labels()`` validates and converts its values and takes a lock on every call. A race
+#: between two threads only looks the same child up twice.
+_request_counters: dict[tuple[str, str, int], Any] = {}
+_latency_histograms: dict[str, Any] = {}
+
+
 def observe_request_end(response: Response) -> Response:
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     if endpoint == "/metrics":
         return response
-    HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    key = (request.method, endpoint, response.status_code)
+    counter = _request_counters.get(key)
+    if counter is None:
+        counter = _request_counters[key] = HTTP_REQUESTS.labels(key[0], endpoint, str(key[2]))
+    counter.inc()
     started = g.get("metrics_started")
     if started is not None:
-        HTTP_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        histogram = _latency_histograms.get(endpoint)
+        if histogram is None:
+            histogram = _latency_histograms[endpoint] = HTTP_LATENCY.labels(endpoint)
+        histogram.observe(time.perf_counter() - started)
     return response
 
 

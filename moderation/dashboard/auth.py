@@ -27,12 +27,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, abort, current_app, redirect, request, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, abort, current_app, redirect, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
 from flask_login import current_user  # type: ignore[import-untyped]
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -188,9 +190,17 @@ class _SessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         # No cookie, nothing to verify: the API's requests never carry one, and building the
         # signing serializer for them would cost each request more than its JSON parsing.
-        if self.get_cookie_name(app) not in request.cookies:
+        # Without a Cookie header at all, not even the cookies are parsed.
+        if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # An empty session no one read or wrote (every API request): the parent would look up
+        # every cookie setting and then send nothing, not even ``Vary: Cookie``.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
@@ -235,3 +245,58 @@ def init_auth(app: Flask, settings: Settings) -> None:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
+    _limiter_hooks_in_dashboard_only(app)
+
+
+def _limiter_hooks_in_dashboard_only(app: Flask) -> None:
+    """Run Flask-Limiter's app-wide request hooks (its check, its headers, its context's
+    release) for the dashboard's requests only.
+
+    Every other request is exempt already (:func:`_outside_the_dashboard`), but the hooks
+    still set up and consult the limiter's per-request context to find that out: about a
+    tenth of the intake's own Python work. The login limit is unchanged (its decorator checks
+    it too). A hook not found where this Flask-Limiter puts it is left as it is.
+    """
+    inject_headers = getattr(Limiter, "_Limiter__inject_headers", None)
+    release = getattr(limiter, "_Limiter__release_context", None)
+
+    def in_dashboard() -> bool:
+        return "dashboard" in request.blueprints
+
+    def guarded_check(hook: Any) -> Any:
+        def check() -> None:
+            if in_dashboard():
+                hook()
+
+        return check
+
+    def guarded_after(hook: Any) -> Any:
+        def after(response: Response) -> Response:
+            result: Response = hook(response) if in_dashboard() else response
+            return result
+
+        return after
+
+    def guarded_teardown(hook: Any) -> Any:
+        def teardown(exc: BaseException | None = None) -> None:
+            if in_dashboard():
+                hook(exc)
+
+        return teardown
+
+    before = app.before_request_funcs.get(None, [])
+    for i, hook in enumerate(before):
+        if hook == limiter._check_request_limit:
+            before[i] = guarded_check(hook)
+    after = app.after_request_funcs.get(None, [])
+    for i, after_hook in enumerate(after):
+        if (
+            isinstance(after_hook, partial)
+            and after_hook.func is inject_headers
+            and after_hook.args == (limiter,)
+        ):
+            after[i] = guarded_after(after_hook)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for i, teardown_hook in enumerate(teardown):
+        if release is not None and teardown_hook == release:
+            teardown[i] = guarded_teardown(teardown_hook)

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from moderation.extensions import db
 from moderation.services.ratelimit import IntakeLimiter
-from moderation.tables import Comment
+from moderation.tables import Author, Comment
 from tests.support import ROOT, comment_payload, encode, make_site, signed
 
 
@@ -66,6 +66,10 @@ def test_author_and_site_limits(limited_app: Flask) -> None:
     assert count(limited_app) == 5
     # A retry of an already stored comment is answered from the store, not refused.
     assert post(client, secret, "a0", "flooder").status_code == 200
+    # A refused comment leaves no trace, not even its author's upsert; a retry counts nothing.
+    with limited_app.app_context():
+        authors = db.session.execute(sa.select(Author.external_id, Author.comments_count))
+        assert {name: n for name, n in authors} == {"flooder": 3, "calm-reader": 2}
 
 
 def test_unreachable_store_fails_open(limited_app: Flask) -> None:

@@ -1,0 +1,146 @@
+"""Web CPU per accepted comment: signed ``POST /api/v1/comments`` through the app, in-process.
+
+    python bench/intake_cpu.py [-n 4000] [--threads 1] [--profile]
+
+Creates a fresh PostgreSQL database with a site ``bench`` (the same site-wide limit as
+``bench/intake.py``; the per-author limits and the limiter stay on) and starts a private
+``redis-server`` (limiter and broker; ``--redis-url`` names another instead), builds ``-n``
+signed requests (new comments, new authors) as WSGI environments beforehand, and calls the
+app's WSGI entry point with each, on ``--threads`` threads. Prints the process CPU time
+(``time.process_time``: the request threads and the scoring publisher's thread) and wall time
+per request. ``--profile`` (one thread) adds the cProfile listing with the request thread's
+CPU time as its clock, so that time spent waiting for PostgreSQL or Redis does not count.
+gunicorn's own HTTP work, and the database's and Redis's CPU, are not counted:
+``bench/intake.py`` measures the whole. A measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load import texts  # noqa: E402
+from bench.reference_intake import PATH  # noqa: E402
+from moderation.signing import signature_headers  # noqa: E402
+from tests.support import Services, create_test_database, drop_test_database  # noqa: E402
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=PG, help="a PostgreSQL server (base URL)")
+    parser.add_argument("--redis-url", help="default: a private redis-server, stopped after")
+    parser.add_argument("-n", type=int, default=4000, help="requests measured")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from werkzeug.test import EnvironBuilder
+
+    from moderation.app import create_app
+    from moderation.extensions import db
+    from moderation.services.sites import create_site
+
+    redis = None
+    if args.redis_url is None:
+        redis = Services(log_dir=Path(tempfile.mkdtemp(prefix="bench-intake-cpu-"))).start_redis()
+    redis_url = redis.url if redis is not None else args.redis_url
+    url = create_test_database(args.database_url, f"moderation_intake_cpu_{uuid.uuid4().hex[:8]}")
+    config = Path(tempfile.mkdtemp(prefix="bench-config-")) / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "sites").mkdir(exist_ok=True)
+    (config / "sites" / "bench.yaml").write_text('rate_limits: {site: "1000000/minute"}\n')
+    app = create_app(
+        {
+            "database_url": url,
+            "redis_url": redis_url,
+            "instance_path": tempfile.mkdtemp(prefix="bench-instance-"),
+            "config_dir": str(config),
+            "log_level": "WARNING",
+            "secret_key": "bench-intake-cpu",
+        }
+    )
+    try:
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            _, secret = create_site("bench")
+        corpus = texts()
+        run = uuid.uuid4().hex[:6]
+
+        def environs(n: int, tag: str) -> list[dict[str, Any]]:
+            now = time.time()
+            built = []
+            for i in range(n):
+                payload = {
+                    "site": "bench",
+                    "comment_id": f"{run}-{tag}-{i}",
+                    "author": {"id": f"reader-{run}-{tag}-{i}", "name": "Bench Reader"},
+                    "article": {"id": f"article-{i % 50}"},
+                    "text": corpus[i % len(corpus)],
+                }
+                body = json.dumps(payload).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    **signature_headers(secret, body, now, method="POST", target=PATH),
+                }
+                builder = EnvironBuilder(path=PATH, method="POST", data=body, headers=headers)
+                built.append(builder.get_environ())
+            return built
+
+        def call(environ: dict[str, Any]) -> str:
+            status: list[str] = []
+            b"".join(app.wsgi_app(environ, lambda s, h, e=None: status.append(s)))
+            return status[0]
+
+        for environ in environs(200, "warm"):
+            if not call(environ).startswith("202"):
+                raise SystemExit("a warm-up request was not accepted")
+        measured = environs(args.n, "main")
+        profile = cProfile.Profile(time.thread_time) if args.profile else None
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        if args.threads > 1 and profile is None:
+            with ThreadPoolExecutor(args.threads) as pool:
+                statuses = list(pool.map(call, measured))
+        else:
+            statuses = [call(environ) for environ in measured]
+        if profile is not None:
+            profile.disable()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        refused = sum(1 for s in statuses if not s.startswith("202"))
+        if refused:
+            raise SystemExit(f"{refused} of {args.n} requests were not answered 202")
+        print(
+            f"{args.n} signed POST {PATH} on {args.threads} thread(s): "
+            f"CPU {cpu * 1000 / args.n:.3f} ms per request, wall {wall * 1000 / args.n:.3f} ms"
+            + (" (profiled)" if profile is not None else "")
+        )
+        if profile is not None:
+            for key in ("cumulative", "tottime"):
+                pstats.Stats(profile).sort_stats(key).print_stats(40)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_test_database(args.database_url, url)
+        if redis is not None:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    main()
