@@ -37,7 +37,9 @@ on. Authors are taken in turn from a pool of 50,000, so none reaches its limit.
 Reading the figures: latencies are wrk's, from the moment a request is sent (a request that
 waited for a free connection is reported as a "late send", not as latency). "server CPU ms
 per request" is the CPU time of the gunicorn processes over a run divided by its requests:
-it depends less on other load than requests/s does. The load average is printed at the start
+it depends less on other load than requests/s does; "PostgreSQL / Redis CPU" is likewise
+that of every ``postgres`` process and every ``redis-server`` on the machine (the work each
+request causes there). The load average is printed at the start
 and the end; above the core count, something else shared the machine and every figure is
 pessimistic. Before phase 3 the comments phases 1-2 left pending (and their queued tasks) are
 dropped, so phases 3-4 measure their own comments only; run with ``--only 4`` alone, the
@@ -69,7 +71,7 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.load import pct, texts  # noqa: E402
-from bench.procstat import children, cpu_tree, rss  # noqa: E402
+from bench.procstat import children, cpu_by_command, cpu_tree, rss  # noqa: E402
 from bench.reference_intake import PATH, QUEUE, ensure_table  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
 from tests.support import (  # noqa: E402
@@ -157,6 +159,8 @@ class WrkResult:
     exhausted: int
     wrk_cpu_s: float
     server_cpu_s: float
+    database_cpu_s: float = 0.0
+    redis_cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -168,6 +172,9 @@ class WrkResult:
 
     def server_ms_per_request(self) -> float:
         return self.server_cpu_s * 1000 / max(self.requests, 1)
+
+    def ms_per_request(self, cpu_s: float) -> float:
+        return cpu_s * 1000 / max(self.requests, 1)
 
 
 def run_wrk(
@@ -201,6 +208,7 @@ def run_wrk(
         str(CONNECTIONS),
     ]
     server_before = cpu_tree(server.popen.pid) if server else 0.0
+    database_before, redis_before = cpu_by_command("postgres"), cpu_by_command("redis-server")
     # The script's response() exists only with INTAKE_BENCH_COUNT=1 (it costs wrk CPU).
     env = {**os.environ, "INTAKE_BENCH_COUNT": "1" if stop or count_statuses else "0"}
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -224,6 +232,8 @@ def run_wrk(
             proc.kill()
             proc.wait()
     server_cpu = (cpu_tree(server.popen.pid) - server_before) if server else 0.0
+    database_cpu = cpu_by_command("postgres") - database_before
+    redis_cpu = cpu_by_command("redis-server") - redis_before
     if log is not None:
         with log.open("a") as fh:
             fh.write(f"$ {shlex.join(argv)}\n{output}\n")
@@ -249,6 +259,8 @@ def run_wrk(
         exhausted=data["exhausted_threads"],
         wrk_cpu_s=usage.ru_utime + usage.ru_stime,
         server_cpu_s=server_cpu,
+        database_cpu_s=database_cpu,
+        redis_cpu_s=redis_cpu,
     )
 
 
@@ -670,6 +682,13 @@ def main() -> None:
                 "1   server CPU ms per request",
                 f"{ref.server_ms_per_request():.2f}",
                 f"{svc.server_ms_per_request():.2f}",
+            )
+            report.add(
+                "1   PostgreSQL / Redis CPU ms per request",
+                f"{ref.ms_per_request(ref.database_cpu_s):.2f} / "
+                f"{ref.ms_per_request(ref.redis_cpu_s):.2f}",
+                f"{svc.ms_per_request(svc.database_cpu_s):.2f} / "
+                f"{svc.ms_per_request(svc.redis_cpu_s):.2f}",
             )
             report.add(
                 "1   wrk CPU: % of one core",

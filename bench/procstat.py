@@ -62,3 +62,19 @@ def cpu_seconds(pid: int) -> float:
 def cpu_tree(pid: int) -> float:
     """CPU seconds of a process and its live descendants."""
     return sum(cpu_seconds(p) for p in descendants(pid))
+
+
+def cpu_by_command(name: str) -> float:
+    """CPU seconds of every live process whose command name is ``name`` (all PostgreSQL
+    backends, say: they are the postmaster's children, not the benchmark's)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != name:
+                continue
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += cpu_seconds(int(entry.name))
+    return total
