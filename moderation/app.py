@@ -90,12 +90,11 @@ def load_policies(app: Flask, settings: Settings) -> None:
 def check_scoring_config(settings: Settings) -> None:
     """Validate the word lists and find the model artefact now; the model loads on first use."""
     from moderation.scoring.classifier import default_model_path
-    from moderation.scoring.patterns import PatternFilter
-    from moderation.scoring.rules import RuleConfigError, validate_config
+    from moderation.scoring.pipeline import compile_rules
+    from moderation.scoring.rules import RuleConfigError
 
     try:
-        validate_config(settings.config_dir)
-        PatternFilter.from_config(settings.config_dir)
+        compile_rules(settings.config_dir)  # kept: the pipeline reuses what it compiles
     except RuleConfigError as exc:
         raise ConfigError(str(exc)) from None
     if default_model_path(settings.models_dir) is None:

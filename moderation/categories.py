@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import core_schema
 
+from moderation import yamltext
 from moderation.dsa import vocabulary as dsa_vocabulary
 
 __all__ = [
@@ -372,7 +373,7 @@ class _Declaration(BaseModel):
 
 def _parse(path: Path) -> tuple[CategoryInfo, ...]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CategoryError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from moderation.api.errors import APIError, check_identifiers
 from moderation.clock import utcnow
 from moderation.schemas import AppealIn, CommentIn, field_errors
 from moderation.services import dsa, intake, review, revisions
+from moderation.services.ratelimit import Refusal
 from moderation.services.sites import SiteLike
 from moderation.statuses import CommentStatus
 from moderation.tasks import enqueue_scoring
@@ -121,22 +123,42 @@ def create_comment() -> tuple[Response, int]:
         )
     policy = configured.policies().for_site(site.name)
 
+    limiter = configured.limiter()
+    # What the rate limit counts once: this comment with this text (an edit is another).
+    once = hashlib.sha256(
+        "\0".join((site.name, payload.comment_id, payload.text)).encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    counted = False
+
     def admit() -> None:
         # Counted only for the request that stores the comment: a concurrent duplicate of it
         # is answered 200 with the stored record, never 429 (which means "not stored").
-        refusal = configured.limiter().check(policy.rate_limits, site.name, payload.author.id)
-        if refusal is not None:
+        nonlocal counted
+        answer = limiter.admit(policy.rate_limits, site.name, payload.author.id, once)
+        if isinstance(answer, Refusal):
             raise APIError(
                 429,
                 "rate_limited",
-                f"too many comments from this {refusal.scope} ({refusal.limit}); retry later",
-                headers={"Retry-After": str(refusal.retry_after)},
+                f"too many comments from this {answer.scope} ({answer.limit}); retry later",
+                headers={"Retry-After": str(answer.retry_after)},
             )
+        counted = counted or answer
+
+    def release() -> None:
+        nonlocal counted
+        if counted:
+            limiter.release(policy.rate_limits, site.name, payload.author.id, once)
+            counted = False
 
     # Stored first, looked up only on conflict: a repeat or an edit is the rare case, and the
     # insert's unique key answers "already known?" in the same round trip.
     stored = intake.store_comment(
-        site, payload, utcnow(), policy_version=policy.version, admit=admit
+        site,
+        payload,
+        utcnow(),
+        policy_version=policy.version,
+        admit=admit,
+        release=release,
     )
     if not stored.created:  # already stored (maybe concurrently): a repeat or an edit
         return repost(site, payload, admit)

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from moderation import sanctions
+from moderation import sanctions, yamltext
 from moderation.categories import declared
 from moderation.sanctions import Sanction as Sanction
 from moderation.scoring.types import Category, Severity
@@ -335,7 +335,7 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot read policy file: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return yamltext.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from None
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from moderation import yamltext
 from moderation.scoring.types import Category, Severity
 from moderation.scoring.wordlists import RuleConfigError
 
@@ -205,7 +206,7 @@ class NameGuard:
         except FileNotFoundError:
             return cls()
         try:
-            data = yaml.safe_load(raw)
+            data = yamltext.safe_load(raw)
         except yaml.YAMLError as exc:
             raise RuleConfigError(f"{path}: not valid YAML: {exc}") from None
         if data is None:

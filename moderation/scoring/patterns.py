@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from moderation import yamltext
 from moderation.scoring.anchors import anchors, may_match
 from moderation.scoring.normalize import Normalized
 from moderation.scoring.types import Category, Match, Severity
@@ -105,7 +106,7 @@ class PatternFilter:
         path = config_dir / "wordlists" / "patterns.yaml"
         try:
             raw = path.read_bytes()
-            data = yaml.safe_load(raw)
+            data = yamltext.safe_load(raw)
         except FileNotFoundError:
             raise RuleConfigError(f"{path}: file not found") from None
         except yaml.YAMLError as exc:

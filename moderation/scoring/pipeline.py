@@ -6,6 +6,7 @@ word lists and the classifier artefact is read from ``models/`` on first use, ne
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -166,6 +167,43 @@ class Pipeline:
 _lock = threading.Lock()
 _cache: dict[tuple[Path, Path, Path | None], Pipeline] = {}
 
+_compiled_lock = threading.Lock()
+#: The most recently compiled configurations, by directory and content (at most two).
+_compiled: dict[tuple[Path, str], tuple[RuleFilter, PatternFilter, LanguageLists]] = {}
+
+
+def compile_rules(config_dir: Path) -> tuple[RuleFilter, PatternFilter, LanguageLists]:
+    """The word lists, patterns and other languages' lists of ``config_dir``, compiled once
+    per process for the same files. The app's start-up check compiles them; a process that
+    then builds its pipeline reuses them, and so do a worker's pool processes, which are
+    forked after the check (a second compilation was about a second of each one's start).
+    Raises :class:`~moderation.scoring.rules.RuleConfigError` naming what is invalid."""
+    key = (config_dir.resolve(), _fingerprint(config_dir))
+    with _compiled_lock:
+        parts = _compiled.get(key)
+        if parts is None:
+            parts = (
+                RuleFilter.from_config(config_dir),
+                PatternFilter.from_config(config_dir),
+                LanguageLists.from_config(config_dir),
+            )
+            while len(_compiled) >= 2:  # the oldest out: tests build many configurations
+                del _compiled[next(iter(_compiled))]
+            _compiled[key] = parts
+        return parts
+
+
+def _fingerprint(config_dir: Path) -> str:
+    """A digest of every file under ``config_dir`` (names and contents)."""
+    digest = hashlib.sha256()
+    if config_dir.is_dir():
+        for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(config_dir)).encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
 
 def build_pipeline(
     config_dir: Path, models_dir: Path, site_models_dir: Path | None = None
@@ -173,9 +211,7 @@ def build_pipeline(
     """Compile the rules (every language's), load the language detector's model and the
     newest classifier in ``models_dir`` (rules only if none);
     sites' promoted models are read from ``site_models_dir`` when they are first scored."""
-    rules = RuleFilter.from_config(config_dir)
-    patterns = PatternFilter.from_config(config_dir)
-    languages = LanguageLists.from_config(config_dir)
+    rules, patterns, languages = compile_rules(config_dir)
     load_language_model()  # py3langid's model (about 3 s to read): here, not on a comment
     targets = ThreatTargets.from_config(config_dir)
     frames = ThreatFrames.from_config(config_dir)

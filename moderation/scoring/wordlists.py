@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from moderation import yamltext
 from moderation.categories import declared
 from moderation.scoring.types import Category, Severity
 
@@ -164,7 +165,7 @@ def load_yaml(path: Path) -> Any:
     """The YAML document in ``path`` (any shape: the caller checks it). Raises
     :class:`RuleConfigError` naming the file when it is missing or not valid YAML."""
     try:
-        return yaml.safe_load(path.read_bytes())
+        return yamltext.safe_load(path.read_bytes())
     except FileNotFoundError:
         raise RuleConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
@@ -177,7 +178,7 @@ def _read_yaml(path: Path) -> Mapping[str, Any]:
     except OSError as exc:
         raise RuleConfigError(f"{path}: cannot read word list: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yamltext.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleConfigError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -179,15 +179,61 @@ def _comment_defaults() -> dict[str, Any]:
 
 @functools.cache
 def _store_statement() -> Any:
-    """PostgreSQL: the author upsert and the comment insert in one statement (one round trip).
+    """PostgreSQL: the author upsert and the comment insert in one statement (one round trip),
+    which writes nothing at all for a repeat, so that it can run in autocommit.
 
-    ``author`` upserts the author as :func:`_author_upsert` does; ``comment`` inserts the
-    comment ``pending`` (``ON CONFLICT DO NOTHING``) only when that author's status is in
-    :data:`_OPEN_STATUSES`. Its one row is the new comment's id, NULL when nothing was
-    inserted: a repeat, or an author whose status may refuse the comment.
+    ``author`` upserts the author as :func:`_author_upsert` does, except that it does nothing
+    when the comment is stored already, and counts the comment only for an author whose
+    status is in :data:`_OPEN_STATUSES`; ``comment`` inserts the comment ``pending`` (``ON
+    CONFLICT DO NOTHING``) only for such an author. Its row: the new comment's id (NULL when
+    nothing was inserted: a repeat, or an author whose status may refuse the comment), and
+    the author's id and status when the author was upserted (NULL for a repeat stored before
+    the statement began; a copy inserted concurrently is found only by the comment's unique
+    key, after the author was counted: :func:`_store_at_once` takes that back), and when the
+    stored repeat was received.
     """
     comments = Comment.__table__
-    author = _author_upsert("postgresql").cte("author")
+    authors = Author.__table__
+    for status in _OPEN_STATUSES:  # rendered as literals: the set is fixed
+        if not status.isidentifier():  # pragma: no cover - statuses are plain words
+            raise RuntimeError(f"unexpected author status {status!r}")
+    open_statuses: list[Any] = [sa.literal_column(f"'{status}'") for status in _OPEN_STATUSES]
+    stored = sa.exists().where(
+        comments.c.site_id == sa.bindparam("site_id", type_=comments.c.site_id.type),
+        comments.c.external_id
+        == sa.bindparam("comment_external_id", type_=comments.c.external_id.type),
+    )
+    author_values: dict[str, Any] = {
+        "site_id": sa.bindparam("site_id", type_=authors.c.site_id.type),
+        "external_id": sa.bindparam("external_id", type_=authors.c.external_id.type),
+        "name": sa.bindparam("name", type_=authors.c.name.type),
+        "status": sa.literal_column(f"'{AuthorStatus.ACTIVE.value}'"),
+        "status_by_moderator": sa.false(),
+        "comments_count": sa.literal_column("1"),
+        "published_count": sa.literal_column("0"),
+        "held_count": sa.literal_column("0"),
+        "rejected_count": sa.literal_column("0"),
+        "first_seen_at": sa.bindparam("now", type_=authors.c.first_seen_at.type),
+        "last_seen_at": sa.bindparam("now", type_=authors.c.last_seen_at.type),
+    }
+    upsert = postgresql.insert(authors).from_select(
+        list(author_values),
+        sa.select(*author_values.values()).where(~stored),
+        include_defaults=False,
+    )
+    author = (
+        upsert.on_conflict_do_update(
+            index_elements=[authors.c.site_id, authors.c.external_id],
+            set_={
+                "last_seen_at": upsert.excluded.last_seen_at,
+                "name": sa.func.coalesce(upsert.excluded.name, authors.c.name),
+                "comments_count": authors.c.comments_count
+                + sa.case((authors.c.status.in_(open_statuses), 1), else_=0),
+            },
+        )
+        .returning(authors.c.id, authors.c.status)
+        .cte("author")
+    )
     # The upsert's own parameters are the author's (``external_id``, ``name``, ``now``); the
     # site's id is the same for both.
     params = {"external_id": "comment_external_id"}
@@ -201,18 +247,12 @@ def _store_statement() -> Any:
     # (values: :func:`_comment_defaults`).
     for name in _comment_defaults():
         columns[name] = sa.bindparam(name, type_=comments.c[name].type)
-    for status in _OPEN_STATUSES:  # rendered as literals: the set is fixed
-        if not status.isidentifier():  # pragma: no cover - statuses are plain words
-            raise RuntimeError(f"unexpected author status {status!r}")
-    open_status = sa.or_(
-        *(author.c.status == sa.literal_column(f"'{status}'") for status in _OPEN_STATUSES)
-    )
     names = list(columns)
     insert = (
         postgresql.insert(comments)
         .from_select(
             names,
-            sa.select(*(columns[n] for n in names)).where(open_status),
+            sa.select(*(columns[n] for n in names)).where(author.c.status.in_(open_statuses)),
             include_defaults=False,
         )
         .on_conflict_do_nothing(index_elements=[comments.c.site_id, comments.c.external_id])
@@ -221,7 +261,17 @@ def _store_statement() -> Any:
     )
     # The author's CTE runs whether or not the query reads it (PostgreSQL runs every
     # data-modifying WITH statement to completion).
-    return sa.select(sa.select(insert.c.id).scalar_subquery().label("comment_id"))
+    stored_at = sa.select(comments.c.received_at).where(
+        comments.c.site_id == sa.bindparam("site_id", type_=comments.c.site_id.type),
+        comments.c.external_id
+        == sa.bindparam("comment_external_id", type_=comments.c.external_id.type),
+    )
+    return sa.select(
+        sa.select(insert.c.id).scalar_subquery().label("comment_id"),
+        sa.select(author.c.id).scalar_subquery().label("author_id"),
+        sa.select(author.c.status).scalar_subquery().label("author_status"),
+        stored_at.scalar_subquery().label("stored_at"),
+    )
 
 
 def store_comment(
@@ -231,25 +281,49 @@ def store_comment(
     *,
     policy_version: str,
     admit: Callable[[], None] | None = None,
+    release: Callable[[], None] | None = None,
 ) -> StoredComment:
     """Store ``payload`` and commit.
 
     A repeat of a stored (site, comment_id) returns the stored comment untouched with
-    ``created=False``, also when two requests race (the unique key decides; the loser's
-    transaction is rolled back whole). ``admit`` (the rate limit) runs only for the request
-    that inserted the row, before the commit: when it raises, nothing is stored and the
-    exception propagates; a concurrent duplicate waits on the unique key and then either
-    finds the committed comment or stores it itself. A comment by a blocked or suspended
-    author is stored already rejected; every other new comment is ``pending``. Three
-    statements in the common case: the author upsert, the comment insert, the commit; on
-    PostgreSQL two (:func:`_store_statement`, the commit), on a connection of its own
-    rather than the ORM session, whose unit of work this path does not need.
+    ``created=False``, also when two requests race (the unique key decides). ``admit`` (the
+    rate limit) counts the request that stores the comment: when it raises, nothing is
+    stored and the exception propagates, unless the request is a repeat, which is returned
+    as above (a concurrent duplicate waits on the unique key and then either finds the
+    committed comment or stores it itself). ``release`` takes the count back from a request
+    that turns out to repeat a comment stored earlier. A comment by a blocked or suspended
+    author is stored already rejected; every other new comment is ``pending``.
+
+    On PostgreSQL the common case is ``admit``, then one statement in autocommit
+    (:func:`_store_statement`), on a connection of its own rather than the ORM session,
+    whose unit of work this path does not need. Every other case (a repeat, an author whose
+    status may refuse the comment, a refusal) takes the statement-by-statement path (author
+    upsert, comment insert, ``admit``, commit), as on any other database.
     """
     if db.engine.dialect.name == "postgresql":  # not the session's bind: it builds a session
-        stored = _store_at_once(site, payload, now, admit)
-        if stored is not None:
-            return stored
+        refusal: Exception | None = None
+        if admit is not None:
+            try:
+                admit()
+            except Exception as exc:
+                refusal = exc
+        if refusal is None:
+            stored = _store_at_once(site, payload, now, release if admit is not None else None)
+            if stored is not None:
+                return stored
+        else:
+            # Refused, unless this is a repeat: the other path tells them apart by the unique
+            # key (waiting for a concurrent duplicate's insert) and refuses a new comment
+            # with the same exception, counting nothing again.
+            admit = _refuse_with(refusal)
     return _store_in_steps(site, payload, now, policy_version=policy_version, admit=admit)
+
+
+def _refuse_with(refusal: Exception) -> Callable[[], None]:
+    def refuse() -> None:
+        raise refusal
+
+    return refuse
 
 
 class _DriverStatement(NamedTuple):
@@ -310,17 +384,61 @@ def _store_driver_statement(dialect: Any) -> _DriverStatement:
 
 
 def _store_at_once(
-    site: SiteLike, payload: CommentIn, now: datetime, admit: Callable[[], None] | None
+    site: SiteLike, payload: CommentIn, now: datetime, release: Callable[[], None] | None
 ) -> StoredComment | None:
-    """The common case on PostgreSQL: a new comment by an author who may post, stored and
-    committed (``admit`` run before the commit) in one statement. None, with nothing
-    written, for every other case (a repeat, an author whose status may refuse it), which
-    :func:`_store_in_steps` then handles."""
+    """The common case on PostgreSQL, once admitted: a new comment by an author who may
+    post, stored in one statement that is its own transaction (one round trip, where BEGIN,
+    the statement and COMMIT took three). None, with nothing written, for every other case
+    (a repeat, an author whose status may refuse the comment), which :func:`_store_in_steps`
+    then handles.
+
+    ``release`` takes back the request's admission when it stored nothing after all: on an
+    error, and for a repeat of a comment received before :data:`COPY_WINDOW`. A copy of the
+    comment stored concurrently keeps it (its count may be the one that admitted the copy),
+    and so does the comment of an author whose status may refuse it (the other path stores
+    it; the limiter counts it no further)."""
+    try:
+        row = _insert_at_once(site, payload, now)
+    except BaseException:
+        if release is not None:
+            release()
+        raise
+    if row.comment_id is not None:
+        return StoredComment(row.comment_id, CommentStatus.PENDING, created=True)
+    if row.author_id is not None and row.author_status in _OPEN_STATUSES:
+        # A copy committed after the statement began: the author was counted for it.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(
+                sa.update(Author)
+                .where(Author.id == row.author_id)
+                .values(comments_count=Author.comments_count - 1)
+            )
+    elif row.stored_at is not None and row.stored_at < now - COPY_WINDOW and release:
+        release()
+    return None
+
+
+#: Copies of one comment posted at once (a site's retries) are received within this time of
+#: each other; a repeat received later is of a comment stored earlier.
+COPY_WINDOW = timedelta(seconds=5)
+
+
+class _AtOnce(NamedTuple):
+    """The row of :func:`_store_statement`."""
+
+    comment_id: int | None
+    author_id: int | None
+    author_status: str | None
+    stored_at: datetime | None
+
+
+def _insert_at_once(site: SiteLike, payload: CommentIn, now: datetime) -> _AtOnce:
+    """:func:`_store_statement` in autocommit."""
     article = payload.article
     engine = db.engine
     statement = _store_driver_statement(engine.dialect)
-    with engine.connect() as conn:
-        comment_id = conn.exec_driver_sql(
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.exec_driver_sql(
             statement.sql,
             statement.parameters(
                 {
@@ -338,14 +456,8 @@ def _store_at_once(
                     "received_at": now,
                 }
             ),
-        ).scalar_one()
-        if comment_id is None:
-            conn.rollback()
-            return None
-        if admit is not None:
-            admit()  # raising: the connection is rolled back as the block exits
-        conn.commit()
-    return StoredComment(comment_id, CommentStatus.PENDING, created=True)
+        ).one()
+    return _AtOnce(*row)
 
 
 def _store_in_steps(

@@ -81,11 +81,11 @@ def policy_thresholds(
     ``any`` uses the lowest hold and reject of the model's categories (for the peers, which
     give every category one score; the model's ``any`` rows count each category at its own
     thresholds, :func:`any_category_rates`)."""
-    import yaml
+    from moderation import yamltext
 
     table: dict[str, tuple[float, float]] = {}
     if policy_path is not None and policy_path.is_file():
-        data = yaml.safe_load(policy_path.read_text(encoding="utf-8")) or {}
+        data = yamltext.safe_load(policy_path.read_text(encoding="utf-8")) or {}
         for name, spec in (data.get("categories") or {}).items():
             if isinstance(spec, Mapping) and "hold" in spec and "reject" in spec:
                 table[str(name)] = (float(spec["hold"]), float(spec["reject"]))

@@ -132,7 +132,48 @@ def test_concurrent_duplicates_are_never_answered_429(
     monkeypatch.undo()
     assert sorted(statuses) == [200] * (copies - 1) + [202]
     assert count(limited_app) == 1
+    # The copies that lost the race counted their author and took it back: one comment.
+    with limited_app.app_context():
+        counted = db.session.execute(
+            sa.select(Author.comments_count).where(Author.external_id == "reader")
+        ).scalar_one()
+        assert counted == 1
     # Only the stored copy was counted: the author may still post two more.
     client = limited_app.test_client()
     assert [post(client, secret, f"n{n}", "reader").status_code for n in (1, 2)] == [202, 202]
     assert post(client, secret, "n3", "reader").status_code == 429
+
+
+def test_an_edit_counts_once_and_a_repeat_not_at_all(
+    limited_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted first, stored after (PostgreSQL): a repeat gives its count back, an edit is
+    counted once although it is admitted twice (before the store finds the comment, and
+    again as an edit), and neither touches the author's record of comments. The limiter's
+    memory of what it counted is made to lapse at once, so each repeat is counted first
+    and must be given back."""
+    import time
+    from datetime import timedelta
+
+    from moderation.services import intake, ratelimit
+
+    monkeypatch.setattr(ratelimit, "ONCE_SECONDS", 0.001)
+    # Every repeat is "of a comment stored earlier", however quickly it follows.
+    monkeypatch.setattr(intake, "COPY_WINDOW", timedelta(0))
+    _, secret = make_site(limited_app, "news")
+    client = limited_app.test_client()
+
+    def send(comment_id: str, text: str) -> int:
+        time.sleep(0.01)  # past ONCE_SECONDS
+        body = encode(comment_payload(comment_id=comment_id, author={"id": "editor"}, text=text))
+        return client.post("/api/v1/comments", data=body, headers=signed(secret, body)).status_code
+
+    assert send("e0", "First thoughts on the budget.") == 202  # 1 of 3
+    assert send("e0", "First thoughts on the budget.") == 200  # a repeat: not counted
+    assert send("e0", "Second thoughts on the budget.") == 202  # an edit: 2 of 3
+    assert send("e0", "Second thoughts on the budget.") == 200  # its repeat: not counted
+    assert send("e1", "Another comment.") == 202  # 3 of 3
+    assert send("e2", "One too many.") == 429
+    with limited_app.app_context():
+        author = db.session.execute(sa.select(Author).where(Author.external_id == "editor"))
+        assert author.scalar_one().comments_count == 2

@@ -78,3 +78,38 @@ def test_a_zero_limit_refuses_everything(redis_server: str) -> None:
     limiter = IntakeLimiter(redis_server)
     refusal = limiter.check(RateLimits(site="0/minute", author="5/minute"), "zero", "a")
     assert refusal is not None and refusal.scope == "site"
+
+
+@pytest.mark.parametrize("store", ["redis", "memory"])
+def test_admit_counts_each_thing_once_and_release_gives_it_back(
+    store: str, redis_server: str
+) -> None:
+    limiter = IntakeLimiter(redis_server if store == "redis" else "memory://")
+    site = f"s-{uuid.uuid4().hex[:8]}"
+    limits = RateLimits(site="100/minute", author="2/minute")
+    assert limiter.admit(limits, site, "reader", "comment-1") is True
+    # Copies of the same request (the same once key) are admitted without being counted.
+    assert limiter.admit(limits, site, "reader", "comment-1") is False
+    assert limiter.admit(limits, site, "reader", "comment-1") is False
+    assert limiter.admit(limits, site, "reader", "comment-2") is True
+    refusal = limiter.admit(limits, site, "reader", "comment-3")
+    assert isinstance(refusal, Refusal) and refusal.scope == "author"
+    # Given back: one less counted, and the once key forgotten (counted again when sent).
+    limiter.release(limits, site, "reader", "comment-2")
+    assert limiter.admit(limits, site, "reader", "comment-3") is True
+    assert isinstance(limiter.admit(limits, site, "reader", "comment-4"), Refusal)
+    assert limiter.admit(limits, site, "reader", "comment-2") is not False
+
+
+def test_release_never_counts_below_zero(redis_server: str) -> None:
+    limiter = IntakeLimiter(redis_server)
+    site = f"s-{uuid.uuid4().hex[:8]}"
+    limits = RateLimits(site="100/minute", author="1/minute")
+    limiter.release(limits, site, "reader", "never-admitted")
+    assert limiter.admit(limits, site, "reader", "a") is True
+    assert isinstance(limiter.admit(limits, site, "reader", "b"), Refusal)
+
+
+def test_admit_fails_open_uncounted() -> None:
+    limiter = IntakeLimiter("redis://127.0.0.1:1/0")
+    assert limiter.admit(RateLimits(site="1/minute", author="1/minute"), "s", "a", "x") is False

@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from moderation import yamltext
 from moderation.scoring.types import Category, Match, Severity
 from moderation.scoring.wordlists import RuleConfigError
 
@@ -150,7 +151,7 @@ def _keys(path: Path, value: object, key: str, allowed: Iterable[str]) -> Mappin
 
 def _parse(path: Path, raw: bytes) -> tuple[list[str], list[LanguageTerm]]:
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = yamltext.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleConfigError(f"{path}: invalid YAML: {exc}") from None
     top = _keys(path, data, "", _FILE_KEYS)

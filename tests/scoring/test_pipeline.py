@@ -1,0 +1,41 @@
+"""The pipeline's compiled rules are built once per configuration and process, and rebuilt
+when a file of the configuration changes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moderation.scoring.pipeline import build_pipeline, compile_rules
+from moderation.scoring.rules import RuleConfigError
+from tests.support import ROOT
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    copy = tmp_path / "config"
+    shutil.copytree(ROOT / "config", copy)
+    return copy
+
+
+def test_the_same_files_are_compiled_once(config: Path, tmp_path: Path) -> None:
+    first = compile_rules(config)
+    assert compile_rules(config) is first
+    # A pipeline built afterwards (a worker's pool process, forked after the start-up
+    # check) reuses them rather than compiling again.
+    pipeline = build_pipeline(config, tmp_path / "no-models")
+    assert pipeline.rules is first[0]
+    assert pipeline.patterns is first[1]
+
+
+def test_a_changed_file_is_compiled_again(config: Path) -> None:
+    first = compile_rules(config)
+    terms = config / "wordlists" / "terms.yaml"
+    terms.write_text(terms.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    second = compile_rules(config)
+    assert second[0] is not first[0]
+    (config / "wordlists" / "patterns.yaml").write_text("patterns: [unclosed\n")
+    with pytest.raises(RuleConfigError, match=r"patterns\.yaml"):
+        compile_rules(config)
