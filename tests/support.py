@@ -70,6 +70,13 @@ def wait_until(
 # --- requests -------------------------------------------------------------------------
 
 
+def config_copy(tmp_path: Path) -> Path:
+    """A copy of the project's ``config/`` under ``tmp_path``, for a test to change."""
+    target = tmp_path / "config"
+    shutil.copytree(ROOT / "config", target)
+    return target
+
+
 def comment_payload(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "site": "news",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +10,12 @@ import pytest
 
 from moderation.app import create_app
 from moderation.config import ConfigError
-from tests.support import ROOT
+from tests.support import ROOT, config_copy
 
 
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
+    return config_copy(tmp_path)
 
 
 def start(config_dir: Path, tmp_path: Path) -> None:

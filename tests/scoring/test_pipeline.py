@@ -3,21 +3,18 @@ when a file of the configuration changes."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from moderation.scoring.pipeline import build_pipeline, compile_rules
 from moderation.scoring.rules import RuleConfigError
-from tests.support import ROOT
+from tests.support import config_copy
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    copy = tmp_path / "config"
-    shutil.copytree(ROOT / "config", copy)
-    return copy
+    return config_copy(tmp_path)
 
 
 def test_the_same_files_are_compiled_once(config: Path, tmp_path: Path) -> None:
