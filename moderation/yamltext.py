@@ -2,8 +2,7 @@
 
 ``yaml.safe_load`` with libyaml's parser when PyYAML was built with it (its wheels are): the
 same safe subset, about ten times faster than the pure-Python parser. Every process parses
-the patterns, word lists and policies when it starts, so this is most of a worker's
-start-up that is not the model.
+the patterns, word lists and policies when it starts.
 """
 
 from __future__ import annotations

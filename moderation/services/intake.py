@@ -70,30 +70,42 @@ def _dialect() -> str:
 # with each request's values: building an upsert costs more than running it.
 
 
-@functools.cache
-def _author_upsert(dialect: str) -> Any:
+def _new_author_row() -> dict[str, Any]:
+    """A new author's row: the parameters ``site_id``, ``external_id``, ``name`` and ``now``,
+    the rest constants (bound once, written as literals by :func:`_store_driver_statement`)."""
     authors = Author.__table__
-    stmt = _insert(dialect, authors).values(
-        site_id=sa.bindparam("site_id"),
-        external_id=sa.bindparam("external_id"),
-        name=sa.bindparam("name"),
-        status=AuthorStatus.ACTIVE.value,
-        status_by_moderator=False,
-        comments_count=1,
-        published_count=0,
-        held_count=0,
-        rejected_count=0,
-        first_seen_at=sa.bindparam("now"),
-        last_seen_at=sa.bindparam("now"),
-    )
-    return stmt.on_conflict_do_update(
+    return {
+        "site_id": sa.bindparam("site_id", type_=authors.c.site_id.type),
+        "external_id": sa.bindparam("external_id", type_=authors.c.external_id.type),
+        "name": sa.bindparam("name", type_=authors.c.name.type),
+        "status": sa.literal(AuthorStatus.ACTIVE.value, authors.c.status.type),
+        "status_by_moderator": sa.literal(False, authors.c.status_by_moderator.type),
+        "comments_count": sa.literal(1, authors.c.comments_count.type),
+        "published_count": sa.literal(0, authors.c.published_count.type),
+        "held_count": sa.literal(0, authors.c.held_count.type),
+        "rejected_count": sa.literal(0, authors.c.rejected_count.type),
+        "first_seen_at": sa.bindparam("now", type_=authors.c.first_seen_at.type),
+        "last_seen_at": sa.bindparam("now", type_=authors.c.last_seen_at.type),
+    }
+
+
+def _touch_author(insert: Any, counted: Any) -> Any:
+    """``insert`` (of :func:`_new_author_row`) as an upsert: an existing author's name (when
+    given) and last visit are updated and ``counted`` added to its comments."""
+    authors = Author.__table__
+    return insert.on_conflict_do_update(
         index_elements=[authors.c.site_id, authors.c.external_id],
         set_={
-            "last_seen_at": stmt.excluded.last_seen_at,
-            "name": sa.func.coalesce(stmt.excluded.name, authors.c.name),
-            "comments_count": authors.c.comments_count + 1,
+            "last_seen_at": insert.excluded.last_seen_at,
+            "name": sa.func.coalesce(insert.excluded.name, authors.c.name),
+            "comments_count": authors.c.comments_count + counted,
         },
     ).returning(authors.c.id, authors.c.status, authors.c.status_until)
+
+
+@functools.cache
+def _author_upsert(dialect: str) -> Any:
+    return _touch_author(_insert(dialect, Author.__table__).values(_new_author_row()), 1)
 
 
 _COMMENT_FIELDS = (
@@ -198,42 +210,20 @@ def _store_statement() -> Any:
         if not status.isidentifier():  # pragma: no cover - statuses are plain words
             raise RuntimeError(f"unexpected author status {status!r}")
     open_statuses: list[Any] = [sa.literal_column(f"'{status}'") for status in _OPEN_STATUSES]
-    stored = sa.exists().where(
+    this_comment = (
         comments.c.site_id == sa.bindparam("site_id", type_=comments.c.site_id.type),
         comments.c.external_id
         == sa.bindparam("comment_external_id", type_=comments.c.external_id.type),
     )
-    author_values: dict[str, Any] = {
-        "site_id": sa.bindparam("site_id", type_=authors.c.site_id.type),
-        "external_id": sa.bindparam("external_id", type_=authors.c.external_id.type),
-        "name": sa.bindparam("name", type_=authors.c.name.type),
-        "status": sa.literal_column(f"'{AuthorStatus.ACTIVE.value}'"),
-        "status_by_moderator": sa.false(),
-        "comments_count": sa.literal_column("1"),
-        "published_count": sa.literal_column("0"),
-        "held_count": sa.literal_column("0"),
-        "rejected_count": sa.literal_column("0"),
-        "first_seen_at": sa.bindparam("now", type_=authors.c.first_seen_at.type),
-        "last_seen_at": sa.bindparam("now", type_=authors.c.last_seen_at.type),
-    }
-    upsert = postgresql.insert(authors).from_select(
-        list(author_values),
-        sa.select(*author_values.values()).where(~stored),
-        include_defaults=False,
-    )
-    author = (
-        upsert.on_conflict_do_update(
-            index_elements=[authors.c.site_id, authors.c.external_id],
-            set_={
-                "last_seen_at": upsert.excluded.last_seen_at,
-                "name": sa.func.coalesce(upsert.excluded.name, authors.c.name),
-                "comments_count": authors.c.comments_count
-                + sa.case((authors.c.status.in_(open_statuses), 1), else_=0),
-            },
-        )
-        .returning(authors.c.id, authors.c.status)
-        .cte("author")
-    )
+    row = _new_author_row()
+    author = _touch_author(
+        postgresql.insert(authors).from_select(
+            list(row),
+            sa.select(*row.values()).where(~sa.exists().where(*this_comment)),
+            include_defaults=False,
+        ),
+        sa.case((authors.c.status.in_(open_statuses), 1), else_=0),
+    ).cte("author")
     # The upsert's own parameters are the author's (``external_id``, ``name``, ``now``); the
     # site's id is the same for both.
     params = {"external_id": "comment_external_id"}
@@ -261,11 +251,7 @@ def _store_statement() -> Any:
     )
     # The author's CTE runs whether or not the query reads it (PostgreSQL runs every
     # data-modifying WITH statement to completion).
-    stored_at = sa.select(comments.c.received_at).where(
-        comments.c.site_id == sa.bindparam("site_id", type_=comments.c.site_id.type),
-        comments.c.external_id
-        == sa.bindparam("comment_external_id", type_=comments.c.external_id.type),
-    )
+    stored_at = sa.select(comments.c.received_at).where(*this_comment)
     return sa.select(
         sa.select(insert.c.id).scalar_subquery().label("comment_id"),
         sa.select(author.c.id).scalar_subquery().label("author_id"),

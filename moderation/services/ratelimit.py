@@ -143,27 +143,15 @@ class IntakeLimiter:
         limits checked before the one that refused it. On Redis all of them are counted in
         one script (one round trip); elsewhere with one ``hit`` per limit.
         """
-        return self._count(self._intake_checks(limits, site, author))
+        answer = self._count(self._intake_checks(limits, site, author))
+        return answer if isinstance(answer, Refusal) else None
 
     def admit(self, limits: RateLimits, site: str, author: str, once: str) -> Refusal | bool:
         """:meth:`check`, counted once per ``once`` (a key naming what the request stores,
         say the site, comment id and text) within :data:`ONCE_SECONDS`: True when this
         request was counted, False when it was admitted without counting, because a copy of
         it was counted already (or the store is unreachable), else the :class:`Refusal`."""
-        checks = self._intake_checks(limits, site, author)
-        if not checks:
-            return False
-        try:
-            strategy = self._strategy()
-            refused = self._acquire_in_turn(strategy, checks, once=once)
-        except Exception as exc:
-            log.warning(
-                "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
-            )
-            return False
-        if isinstance(refused, bool):
-            return refused
-        return self._refusal(strategy, refused)
+        return self._count(self._intake_checks(limits, site, author), once)
 
     def release(self, limits: RateLimits, site: str, author: str, once: str) -> None:
         """Take back a request :meth:`admit` counted that turned out not to count (a repeat
@@ -223,24 +211,26 @@ class IntakeLimiter:
         """Count one request against ``spec`` (e.g. "10/minute;100/day") under ``scope`` and
         ``keys``; a :class:`Refusal` for the first exhausted limit. Fails open like
         :meth:`check`."""
-        return self._count([(scope, item, keys) for item in self._items(spec)])
+        answer = self._count([(scope, item, keys) for item in self._items(spec)])
+        return answer if isinstance(answer, Refusal) else None
 
-    def _count(self, checks: list[_Check]) -> Refusal | None:
+    def _count(self, checks: list[_Check], once: str | None = None) -> Refusal | bool:
         """Count one request against each check in turn: a :class:`Refusal` for the first
-        that is exhausted; None when all admit it, or when the store is unreachable."""
+        that is exhausted, else whether it was counted (False: nothing to count, ``once``
+        counted already, or the store is unreachable)."""
         if not checks:
-            return None
+            return False
         try:
             strategy = self._strategy()
-            refused = self._acquire_in_turn(strategy, checks)
+            refused = self._acquire_in_turn(strategy, checks, once)
             if isinstance(refused, bool):
-                return None
+                return refused
             return self._refusal(strategy, refused)
         except Exception as exc:
             log.warning(
                 "rate-limit store unavailable; request allowed", extra={"error": type(exc).__name__}
             )
-        return None
+        return False
 
     @staticmethod
     def _refusal(strategy: SlidingWindowCounterRateLimiter, refused: _Check) -> Refusal:
