@@ -48,12 +48,13 @@ def pipeline(app: Flask | None = None) -> Pipeline:
 
 
 def warm_up(app: Flask | None = None) -> None:
-    """Build the scoring pipeline now (a web or worker process, before its first comment),
-    then take every object alive (the app, the rules, the classifier's vocabulary, the
-    language model: ~185,000 of them) out of the garbage collector's sight. They live as
-    long as the process, and a full collection walking them holds the GIL for ~0.1 s, which
-    every request in flight would wait for."""
-    pipeline(app)
+    """Build the scoring pipeline now (a web or worker process, before its first comment)
+    and score a few texts with it (:meth:`Pipeline.warm_up`), then take every object alive
+    (the app, the rules, the classifier's vocabulary, the language model: ~185,000 of them)
+    out of the garbage collector's sight. They live as long as the process, and a full
+    collection walking them holds the GIL for ~0.1 s, which every request in flight would
+    wait for."""
+    pipeline(app).warm_up()
     gc.freeze()
     release_freed_memory()
 

@@ -28,6 +28,15 @@ from moderation.scoring.types import CATEGORIES, Category, Evidence, ScoreResult
 log = logging.getLogger(__name__)
 
 
+#: Harmless comments in the service's usual languages, scored by :meth:`Pipeline.warm_up`.
+WARM_UP_TEXTS = (
+    "Thank you for the article and for the photographs from Stepanakert.",
+    "Спасибо за статью, очень интересно.",
+    "Շնորհակալություն հոդվածի համար",
+    "Məqalə üçün təşəkkür edirəm.",
+)
+
+
 class Pipeline:
     """Scores texts. Thread-safe once built; holds no per-request state."""
 
@@ -66,6 +75,13 @@ class Pipeline:
         if classifier is not None:
             versions["model"] = classifier.version
         self.versions = versions
+
+    def warm_up(self) -> None:
+        """Score :data:`WARM_UP_TEXTS` once, explaining every category, so that what the
+        first comments would load lazily (scipy's sparse matrices, which a batch of two or
+        more texts uses: ~0.1 s; each script's word lists; the explanation path) is loaded
+        before a worker takes its first batch, not while that batch waits."""
+        self.score_batch(WARM_UP_TEXTS, dict.fromkeys(CATEGORIES, 0.0))
 
     def score(
         self,

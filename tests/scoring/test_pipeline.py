@@ -3,13 +3,15 @@ when a file of the configuration changes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from moderation.scoring.pipeline import build_pipeline, compile_rules
 from moderation.scoring.rules import RuleConfigError
-from tests.support import config_copy
+from tests.support import ROOT, config_copy
 
 
 @pytest.fixture
@@ -36,3 +38,24 @@ def test_a_changed_file_is_compiled_again(config: Path) -> None:
     (config / "wordlists" / "patterns.yaml").write_text("patterns: [unclosed\n")
     with pytest.raises(RuleConfigError, match=r"patterns\.yaml"):
         compile_rules(config)
+
+
+def test_warm_up_loads_what_the_first_batch_would() -> None:
+    """After the warm-up, scoring a batch imports nothing: the first comments a worker takes
+    do not wait for a module (scipy's sparse matrices) to load. A fresh interpreter, since
+    this one has imported everything already."""
+    probe = """
+import sys
+from pathlib import Path
+from moderation.scoring.pipeline import CATEGORIES, build_pipeline
+pipeline = build_pipeline(Path("config"), Path("models"))
+pipeline.warm_up()
+before = set(sys.modules)
+texts = ["You are an idiot.", "Thanks, a fine report."]
+pipeline.score_batch(texts, dict.fromkeys(CATEGORIES, 0.0))
+print(sorted(set(sys.modules) - before))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]", run.stdout
