@@ -25,7 +25,9 @@ def worker_command(ctx: click.Context, metrics_port: int | None) -> None:
     ensure_multiprocess_dir()  # before the app (and prometheus_client) is first imported
     app = app_for_cli()
     celery = app.extensions["celery"]
-    argv = ["worker", "--loglevel", "INFO", *ctx.args]
+    # Without mingle, as in the Procfile: it asks the other workers for revoked task ids (none
+    # are ever revoked here) and waits a second for their answer at every start.
+    argv = ["worker", "--without-mingle", "--loglevel", "INFO", *ctx.args]
     if metrics_port is not None:
         argv += ["--metrics-port", str(metrics_port)]
     celery.worker_main(argv)
