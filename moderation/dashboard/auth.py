@@ -196,9 +196,14 @@ class _SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        # An empty session no one read or wrote (every API request): the parent would look up
-        # every cookie setting and then send nothing, not even ``Vary: Cookie``.
-        if not session and not session.modified and not session.accessed:
+        # An empty session no one wrote: the parent would look up every cookie setting and
+        # send nothing but ``Vary: Cookie`` if it was read (Flask-Login reads it on every
+        # request), which a response no cache may store (every API answer) does not need.
+        if (
+            not session
+            and not session.modified
+            and (not session.accessed or "no-store" in response.headers.get("Cache-Control", ""))
+        ):
             return
         super().save_session(app, session, response)
 

@@ -23,6 +23,7 @@ from tests.dashboard.seed import (
     login,
     token,
 )
+from tests.support import comment_payload, encode, signed
 
 ADMIN_PAGES = ["/dashboard/admin/sites", "/dashboard/admin/users", "/dashboard/admin/policy"]
 
@@ -343,3 +344,20 @@ def test_malformed_session_ids_sign_nobody_in(app: Flask, forged: str) -> None:
 
     with app.test_request_context():
         assert load_moderator(forged) is None
+
+
+def test_api_answers_carry_no_session_cookie_nor_vary(
+    client: FlaskClient, site: tuple[str, str]
+) -> None:
+    """The API's answers may not be stored by any cache and never touch the session: no
+    ``Set-Cookie``, no ``Vary: Cookie``. A page that read the (empty) session still says
+    that it varies with the cookie."""
+    body = encode(comment_payload(comment_id="no-vary"))
+    answer = client.post("/api/v1/comments", data=body, headers=signed(site[1], body))
+    assert answer.status_code == 202
+    assert "no-store" in answer.headers["Cache-Control"]
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("Vary", "")
+    page = client.get("/")
+    assert page.status_code == 302
+    assert "Cookie" in page.headers.get("Vary", "")
