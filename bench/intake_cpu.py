@@ -1,6 +1,6 @@
 """Web CPU per accepted comment: signed ``POST /api/v1/comments`` through the app, in-process.
 
-    python bench/intake_cpu.py [-n 4000] [--threads 1] [--profile]
+    python bench/intake_cpu.py [-n 4000] [--threads 1] [--profile] [--reference]
 
 Creates a fresh PostgreSQL database with a site ``bench`` (the same site-wide limit as
 ``bench/intake.py``; the per-author limits and the limiter stay on) and starts a private
@@ -10,8 +10,11 @@ app's WSGI entry point with each, on ``--threads`` threads. Prints the process C
 (``time.process_time``: the request threads and the scoring publisher's thread) and wall time
 per request. ``--profile`` (one thread) adds the cProfile listing with the request thread's
 CPU time as its clock, so that time spent waiting for PostgreSQL or Redis does not count.
-gunicorn's own HTTP work, and the database's and Redis's CPU, are not counted:
-``bench/intake.py`` measures the whole. A measurement, not a test.
+``--reference`` then sends the same requests (other comment ids) to the reference endpoint of
+``bench/intake.py`` (``bench/reference_intake.py``, in the same database and Redis) and
+prints its CPU per request and the ratio. gunicorn's own HTTP work, and the database's and
+Redis's CPU, are not counted: ``bench/intake.py`` measures the whole. A measurement, not a
+test.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import texts  # noqa: E402
-from bench.reference_intake import PATH  # noqa: E402
+from bench.reference_intake import PATH, ensure_table  # noqa: E402
+from bench.reference_intake import create_app as create_reference  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
 from tests.support import Services, create_test_database, drop_test_database  # noqa: E402
 
@@ -47,9 +52,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=4000, help="requests measured")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--reference", action="store_true", help="measure the reference endpoint too"
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
+    from sqlalchemy import make_url
     from werkzeug.test import EnvironBuilder
 
     from moderation.app import create_app
@@ -102,38 +111,56 @@ def main() -> None:
                 built.append(builder.get_environ())
             return built
 
-        def call(environ: dict[str, Any]) -> str:
-            status: list[str] = []
-            b"".join(app.wsgi_app(environ, lambda s, h, e=None: status.append(s)))
-            return status[0]
+        def caller(wsgi: Any) -> Callable[[dict[str, Any]], str]:
+            def call(environ: dict[str, Any]) -> str:
+                status: list[str] = []
+                b"".join(wsgi(environ, lambda s, h, e=None: status.append(s)))
+                return status[0]
 
-        for environ in environs(200, "warm"):
-            if not call(environ).startswith("202"):
-                raise SystemExit("a warm-up request was not accepted")
-        measured = environs(args.n, "main")
-        profile = cProfile.Profile(time.thread_time) if args.profile else None
-        cpu, wall = time.process_time(), time.perf_counter()
-        if profile is not None:
-            profile.enable()
-        if args.threads > 1 and profile is None:
-            with ThreadPoolExecutor(args.threads) as pool:
-                statuses = list(pool.map(call, measured))
-        else:
-            statuses = [call(environ) for environ in measured]
-        if profile is not None:
-            profile.disable()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        refused = sum(1 for s in statuses if not s.startswith("202"))
-        if refused:
-            raise SystemExit(f"{refused} of {args.n} requests were not answered 202")
-        print(
-            f"{args.n} signed POST {PATH} on {args.threads} thread(s): "
-            f"CPU {cpu * 1000 / args.n:.3f} ms per request, wall {wall * 1000 / args.n:.3f} ms"
-            + (" (profiled)" if profile is not None else "")
-        )
-        if profile is not None:
-            for key in ("cumulative", "tottime"):
-                pstats.Stats(profile).sort_stats(key).print_stats(40)
+            return call
+
+        def measure(name: str, call: Callable[[dict[str, Any]], str], tag: str) -> float:
+            """CPU ms per request of ``args.n`` new comments sent to ``call``."""
+            for environ in environs(200, f"warm-{tag}"):
+                if not call(environ).startswith("202"):
+                    raise SystemExit(f"a warm-up request to the {name} was not accepted")
+            measured = environs(args.n, tag)
+            profile = cProfile.Profile(time.thread_time) if args.profile else None
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            if args.threads > 1 and profile is None:
+                with ThreadPoolExecutor(args.threads) as pool:
+                    statuses = list(pool.map(call, measured))
+            else:
+                statuses = [call(environ) for environ in measured]
+            if profile is not None:
+                profile.disable()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            refused = sum(1 for s in statuses if not s.startswith("202"))
+            if refused:
+                raise SystemExit(f"{refused} of {args.n} requests were not answered 202")
+            print(
+                f"{name}: {args.n} signed POST {PATH} on {args.threads} thread(s): "
+                f"CPU {cpu * 1000 / args.n:.3f} ms per request, "
+                f"wall {wall * 1000 / args.n:.3f} ms"
+                + (" (profiled)" if profile is not None else "")
+            )
+            if profile is not None:
+                for key in ("cumulative", "tottime"):
+                    pstats.Stats(profile).sort_stats(key).print_stats(40)
+            return cpu * 1000 / args.n
+
+        service = measure("service", caller(app.wsgi_app), "main")
+        if args.reference:
+            libpq_url = make_url(url).set(drivername="postgresql").render_as_string(False)
+            ensure_table(libpq_url)
+            reference_app = create_reference(libpq_url, redis_url, secret)
+            try:
+                reference = measure("reference", caller(reference_app.wsgi_app), "ref")
+            finally:
+                reference_app.extensions["bench_reference_close"]()
+            print(f"CPU per request, reference/service: {reference / service:.2f}")
     finally:
         with app.app_context():
             db.engine.dispose()
