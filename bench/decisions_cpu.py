@@ -13,10 +13,7 @@ PostgreSQL server's own CPU is not counted. A measurement, not a test.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import texts  # noqa: E402
+from bench.timing import timed  # noqa: E402
 from tests.support import comment_payload, create_test_database, drop_test_database  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -76,24 +74,13 @@ def main() -> None:
             pipeline, policies = configured.pipeline(), configured.policies()
             warm, rest = ids[: args.batch], ids[args.batch :]
             decisions.score_comments(warm, pipeline=pipeline, policies=policies)  # loads models
-            profile = cProfile.Profile() if args.profile else None
-            cpu, wall = time.process_time(), time.perf_counter()
-            if profile is not None:
-                profile.enable()
-            for start in range(0, len(rest), args.batch):
-                chunk = rest[start : start + args.batch]
-                decisions.score_comments(chunk, pipeline=pipeline, policies=policies)
-            if profile is not None:
-                profile.disable()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            print(
-                f"{len(rest)} comments in batches of {args.batch}: "
-                f"CPU {1000 * cpu / len(rest):.3f} ms/comment, "
-                f"wall {1000 * wall / len(rest):.3f} ms/comment"
-                + (" (profiled: inflated)" if profile is not None else "")
-            )
-            if profile is not None:
-                pstats.Stats(profile).sort_stats(args.sort).print_stats(50)
+            with timed(args.profile) as run:
+                for start in range(0, len(rest), args.batch):
+                    chunk = rest[start : start + args.batch]
+                    decisions.score_comments(chunk, pipeline=pipeline, policies=policies)
+            per_comment = run.per(len(rest))
+            print(f"{len(rest)} comments in batches of {args.batch}, per comment: {per_comment}")
+            run.print_profile(args.sort, limit=50)
             db.engine.dispose()
     finally:
         drop_test_database(args.database_url, url)

@@ -20,9 +20,7 @@ test.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import pstats
 import shutil
 import sys
 import tempfile
@@ -39,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load import texts  # noqa: E402
 from bench.reference_intake import PATH, ensure_table  # noqa: E402
 from bench.reference_intake import create_app as create_reference  # noqa: E402
+from bench.timing import timed  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
 from tests.support import Services, create_test_database, drop_test_database  # noqa: E402
 
@@ -125,31 +124,21 @@ def main() -> None:
                 if not call(environ).startswith("202"):
                     raise SystemExit(f"a warm-up request to the {name} was not accepted")
             measured = environs(args.n, tag)
-            profile = cProfile.Profile(time.thread_time) if args.profile else None
-            cpu, wall = time.process_time(), time.perf_counter()
-            if profile is not None:
-                profile.enable()
-            if args.threads > 1 and profile is None:
-                with ThreadPoolExecutor(args.threads) as pool:
-                    statuses = list(pool.map(call, measured))
-            else:
-                statuses = [call(environ) for environ in measured]
-            if profile is not None:
-                profile.disable()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            with timed(args.profile, time.thread_time) as run:
+                if args.threads > 1 and not args.profile:
+                    with ThreadPoolExecutor(args.threads) as pool:
+                        statuses = list(pool.map(call, measured))
+                else:
+                    statuses = [call(environ) for environ in measured]
             refused = sum(1 for s in statuses if not s.startswith("202"))
             if refused:
                 raise SystemExit(f"{refused} of {args.n} requests were not answered 202")
             print(
-                f"{name}: {args.n} signed POST {PATH} on {args.threads} thread(s): "
-                f"CPU {cpu * 1000 / args.n:.3f} ms per request, "
-                f"wall {wall * 1000 / args.n:.3f} ms"
-                + (" (profiled)" if profile is not None else "")
+                f"{name}: {args.n} signed POST {PATH} on {args.threads} thread(s), per request: "
+                f"{run.per(args.n)}"
             )
-            if profile is not None:
-                for key in ("cumulative", "tottime"):
-                    pstats.Stats(profile).sort_stats(key).print_stats(40)
-            return cpu * 1000 / args.n
+            run.print_profile("cumulative", "tottime")
+            return run.cpu * 1000 / args.n
 
         service = measure("service", caller(app.wsgi_app), "main")
         if args.reference:
