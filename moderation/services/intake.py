@@ -458,7 +458,8 @@ def _autocommit_cursor(engine: sa.Engine) -> Iterator[Any]:
     intake more CPU than the statement itself (``python bench/intake_cpu.py``: 0.81 ms per
     request before, 0.69 after). Driver errors, connecting included, are raised as
     SQLAlchemy's, as a Connection raises them (PostgreSQL down: OperationalError, answered
-    503). After any error the connection is closed rather than lent again in autocommit."""
+    503). After any error the connection is closed rather than lent again in autocommit, and
+    after a lost server every connection of the pool, as a Connection does."""
     dialect = engine.dialect
     pooled: Any = None
     try:
@@ -469,18 +470,26 @@ def _autocommit_cursor(engine: sa.Engine) -> Iterator[Any]:
             yield cursor
         driver.autocommit = False  # as the pool lends it to everyone else
     except BaseException as exc:
+        if not isinstance(exc, dialect.loaded_dbapi.Error):
+            if pooled is not None:
+                pooled.invalidate(exc if isinstance(exc, Exception) else None)
+            raise
         if pooled is not None:
-            pooled.invalidate(exc if isinstance(exc, Exception) else None)
-        if isinstance(exc, dialect.loaded_dbapi.Error):
-            raise sa.exc.DBAPIError.instance(
-                None,
-                None,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=pooled is not None,
-                dialect=dialect,
-            ) from exc
-        raise
+            if dialect.is_disconnect(exc, pooled.dbapi_connection, None):
+                # The server is gone (restarted, failed over): as a Connection does, every
+                # connection the pool holds is given up with this one, so that each of them
+                # does not fail a request of its own once the server is back.
+                engine.pool._invalidate(pooled, exc)
+            else:
+                pooled.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(
+            None,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=pooled is not None,
+            dialect=dialect,
+        ) from exc
     finally:
         if pooled is not None:
             pooled.close()

@@ -80,3 +80,22 @@ def test_an_unreachable_server_is_an_operational_error(engine: sa.Engine) -> Non
     unreachable = sa.create_engine(engine.url.set(host="127.0.0.1", port=free_port()))
     with pytest.raises(sa.exc.OperationalError):
         borrow(unreachable)
+
+
+def test_a_lost_server_gives_up_every_pooled_connection(engine: sa.Engine) -> None:
+    """After PostgreSQL drops its connections (a restart, a failover) the first statement
+    fails (503 at the API) and the pool lends no other stale connection: the next statement
+    runs on a new one, as after a Connection's disconnect."""
+    engine.dispose()
+    with _autocommit_cursor(engine) as first, _autocommit_cursor(engine) as second:
+        pids = [first.connection.info.backend_pid, second.connection.info.backend_pid]
+    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)  # not one of the pool's
+    with admin.connect() as conn:
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:p) AS pid"), {"p": pids}
+        )
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        borrow(engine, "SELECT 1")
+    assert raised.value.connection_invalidated
+    fresh = borrow(engine, "SELECT 1")
+    assert fresh.info.backend_pid not in pids
