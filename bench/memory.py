@@ -5,8 +5,9 @@
 Builds the scoring pipeline as a worker does (``get_pipeline`` on ``config/`` and
 ``models/``), then scores ``-n`` texts in batches of ``--batch`` and prints the resident set
 (RSS), the proportional set (PSS) and the private set (USS) from ``/proc/self`` before
-loading, after loading, and every quarter of the run. Memory that grows with traffic (the
-classifier's per-token cache) shows as growth between the later rows.
+loading, after loading, and every quarter of the run, then the peak RSS (the load's
+transient allocations included). Memory that grows with traffic (the classifier's
+per-token cache) shows as growth between the later rows.
 
 Texts: ``--texts`` (JSON lines with "text", or a CSV with a "text"/"comment_text" column,
 e.g. the toxic_spans training file ``comments.csv``), else ``eval/mixed_comments.jsonl``
@@ -36,6 +37,15 @@ def memory_mb() -> tuple[float, float, float]:
             fields[name] = int(parts[0])
     uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
     return fields.get("Rss", 0) / 1024, fields.get("Pss", 0) / 1024, uss / 1024
+
+
+def peak_rss_mb() -> float:
+    """The most resident memory this process has had, in MB (``VmHWM``): the load's
+    transient allocations count here, and in a worker's peak RSS."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def read_texts(path: Path | None, n: int) -> list[str]:
@@ -95,6 +105,7 @@ def main() -> None:
     print(f"{'stage':32} {'RSS MB':>8} {'PSS MB':>8} {'USS MB':>8} {'seconds':>8}")
     for label, (rss, pss, uss), seconds in rows:
         print(f"{label:32} {rss:8.1f} {pss:8.1f} {uss:8.1f} {seconds:8.1f}")
+    print(f"peak RSS (VmHWM: loading included): {peak_rss_mb():.1f} MB")
     if pipeline.classifier is not None:
         cache = pipeline.classifier.cached_tokens()
         print(f"classifier token cache: {cache} tokens")

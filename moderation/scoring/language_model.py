@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 #: A 16-bit transition holding this value escapes to the side table.
 ESCAPE = 0xFFFF
+#: Transitions converted at a time (see :func:`compact`).
+_SLICE = 1 << 20
 
 
 def load_compact_identifier() -> LanguageIdentifier:
@@ -61,16 +63,29 @@ def compact(stock: LanguageIdentifier) -> LanguageIdentifier:
         raise ValueError("the compact identifier is built with norm_probs=True")
     moves = np.frombuffer(stock.tk_nextmove, dtype=np.uint32)
     states = len(stock.tk_row)
-    inbound = np.bincount(moves, minlength=states)
+    # The 9.8 million transitions are read in slices: numpy's counting and indexing copy
+    # their input as 64-bit integers, which for the whole table at once would hold 160 MB
+    # for a moment, more than the process keeps (a worker's peak memory is its load).
+    slices = [slice(start, start + _SLICE) for start in range(0, len(moves), _SLICE)]
+    inbound = np.zeros(states, dtype=np.int64)
+    for part in slices:
+        inbound += np.bincount(moves[part], minlength=states)
     # the start state (0) keeps its number: it has by far the most inbound transitions
     order = np.argsort(-inbound, kind="stable")
     if order[0] != 0:  # pragma: no cover - a model whose start state is not the busiest
         order = np.concatenate(([0], order[order != 0]))
     renumber = np.empty(states, dtype=np.uint32)
     renumber[order] = np.arange(states, dtype=np.uint32)
-    targets = renumber[moves]
-    escaped = np.flatnonzero(targets >= ESCAPE)
-    table = np.minimum(targets, ESCAPE).astype(np.uint16)
+    nextmove = array("H", [0]) * len(moves)
+    table = np.frombuffer(nextmove, dtype=np.uint16)  # written through, slice by slice
+    escaped_at, escaped_to = [], []
+    for part in slices:
+        targets = renumber[moves[part]]
+        escapes = np.flatnonzero(targets >= ESCAPE)
+        escaped_at.append(escapes + part.start)
+        escaped_to.append(targets[escapes])
+        table[part] = np.minimum(targets, ESCAPE)
+    escaped = np.concatenate(escaped_at)
 
     rows = np.asarray(stock.tk_row, dtype=np.int64)[order]
     output = np.asarray(stock.tk_output, dtype=np.int32)[order]
@@ -80,12 +95,12 @@ def compact(stock: LanguageIdentifier) -> LanguageIdentifier:
     identifier.nb_ptc = stock.nb_ptc
     identifier.nb_pc = stock.nb_pc
     identifier.nb_classes = stock.nb_classes
-    identifier.tk_nextmove = array("H", table.tobytes())
+    identifier.tk_nextmove = nextmove
     identifier.tk_row = array("I", rows.astype(np.uint32).tobytes())
     identifier._rowbase = array("I", (rows << 8).astype(np.uint32).tobytes())
     identifier.tk_output = array("i", output.tobytes())
     identifier._escape_at = array("I", escaped.astype(np.uint32).tobytes())
-    identifier._escape_to = array("I", targets[escaped].astype(np.uint32).tobytes())
+    identifier._escape_to = array("I", np.concatenate(escaped_to).astype(np.uint32).tobytes())
     identifier._norm_probs = True
     identifier._full_model = stock._full_model
     identifier._set_alias_pairs()
