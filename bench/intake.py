@@ -32,8 +32,9 @@ Phases (``--only 1,2,...``), with the issue's targets:
    on the backlog's size: the start-up weighs less in a larger one).
 4. sustained: worker running, ``--sustain-rate`` offered for ``--seconds``; intake to
    decision p95 (``decided_at - received_at``) <= 250 ms, every comment decided.
-5. memory: peak RSS of the worker's main process and of each pool process, sampled during
-   phases 3-4, <= 250 MB per process.
+5. memory: peak RSS of the worker's main process and of each pool process (``VmHWM``: the
+   most each has held since it started, its loading included), read during phases 3-4,
+   <= 250 MB per process.
 
 The bench site's policy raises only the site-wide intake limit (3000/minute by default, far
 below what is measured here); the per-author limits stay as configured and the limiter stays
@@ -76,7 +77,7 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.load import pct, texts  # noqa: E402
-from bench.procstat import children, cpu_by_command, cpu_tree, rss  # noqa: E402
+from bench.procstat import children, cpu_by_command, cpu_tree, peak_rss  # noqa: E402
 from bench.reference_intake import PATH, QUEUE, ensure_table  # noqa: E402
 from moderation.signing import signature_headers  # noqa: E402
 from tests.support import (  # noqa: E402
@@ -340,9 +341,9 @@ class WorkerMemory:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.main = max(self.main, rss(self.pid))
+            self.main = max(self.main, peak_rss(self.pid))
             for child in children(self.pid):
-                self.pool[child] = max(self.pool.get(child, 0), rss(child))
+                self.pool[child] = max(self.pool.get(child, 0), peak_rss(child))
             time.sleep(0.2)
 
 

@@ -11,11 +11,21 @@ from pathlib import Path
 
 def rss(pid: int) -> int:
     """Resident memory of one process, in bytes (0 when it is gone)."""
+    return _status_kb(pid, "VmRSS:") * 1024
+
+
+def peak_rss(pid: int) -> int:
+    """The most resident memory the process has had since it started, in bytes (``VmHWM``;
+    0 when it is gone): a peak between two samples of :func:`rss` is not missed."""
+    return _status_kb(pid, "VmHWM:") * 1024
+
+
+def _status_kb(pid: int, field: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(field):
+                    return int(line.split()[1])
     except (FileNotFoundError, ProcessLookupError, ValueError):
         pass
     return 0

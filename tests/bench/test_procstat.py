@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.procstat import cpu_by_command, cpu_seconds
+from bench.procstat import cpu_by_command, cpu_seconds, peak_rss, rss
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -26,3 +26,16 @@ def test_sums_every_process_of_that_name() -> None:
 
 def test_no_such_command_costs_nothing() -> None:
     assert cpu_by_command("no-such-command-here") == 0.0
+
+
+def test_the_peak_outlasts_the_memory_that_made_it() -> None:
+    before = rss(os.getpid())
+    block = b"x" * (64 << 20)  # written, so resident
+    assert rss(os.getpid()) >= before + (60 << 20)
+    del block
+    assert peak_rss(os.getpid()) >= before + (60 << 20)
+    assert rss(os.getpid()) < peak_rss(os.getpid())
+
+
+def test_a_gone_process_has_no_memory() -> None:
+    assert rss(2**22 + 1) == 0 and peak_rss(2**22 + 1) == 0
