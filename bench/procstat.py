@@ -59,14 +59,19 @@ def rss_largest(pid: int) -> int:
     return max((rss(p) for p in descendants(pid)), default=0)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time one process has used so far (0 when it is gone)."""
+def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User + system CPU time one process has used so far (0 when it is gone); with
+    ``reaped_children``, plus that of its children that have exited and been waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    # After the command name: state is field 3, utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # After the command name: state is field 3, utime and stime are fields 14 and 15, the
+    # waited-for children's cutime and cstime fields 16 and 17.
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_tree(pid: int) -> float:
@@ -76,7 +81,10 @@ def cpu_tree(pid: int) -> float:
 
 def cpu_by_command(name: str) -> float:
     """CPU seconds of every live process whose command name is ``name`` (all PostgreSQL
-    backends, say: they are the postmaster's children, not the benchmark's)."""
+    backends, say: they are the postmaster's children, not the benchmark's), with what their
+    exited children used: a backend or autovacuum worker that exits between two readings
+    then moves into its parent's count instead of leaving it (which made a difference of
+    two readings negative)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -86,5 +94,5 @@ def cpu_by_command(name: str) -> float:
                 continue
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        total += cpu_seconds(int(entry.name))
+        total += cpu_seconds(int(entry.name), reaped_children=True)
     return total

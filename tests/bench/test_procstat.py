@@ -39,3 +39,16 @@ def test_the_peak_outlasts_the_memory_that_made_it() -> None:
 
 def test_a_gone_process_has_no_memory() -> None:
     assert rss(2**22 + 1) == 0 and peak_rss(2**22 + 1) == 0
+
+
+def test_a_child_that_exited_still_counts_in_its_parent() -> None:
+    name = Path(f"/proc/{os.getpid()}/comm").read_text().strip()
+    before = cpu_by_command(name)
+    child = os.fork()
+    if child == 0:  # the child: same command name; burns CPU, then exits
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:
+            pass
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert cpu_by_command(name) - before >= 0.25
