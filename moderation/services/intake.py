@@ -344,10 +344,9 @@ def _store_driver_statement(dialect: Any) -> _DriverStatement:
     """:func:`_store_statement` compiled for ``dialect``, executed on the driver's cursor
     (:func:`_autocommit_cursor`): through ``execute``, its compiled form would be looked up,
     and its parameters and result processed, on every call, which costs more than the
-    statement itself. The values
-    that are the same for every comment (the author upsert's own, the comment's defaults and
-    ``pending`` status) are literals in the SQL: the driver then adapts a dozen parameters
-    per comment instead of thirty."""
+    statement itself. The values that are the same for every comment (the author upsert's
+    own, the comment's defaults and ``pending`` status) are literals in the SQL: the driver
+    then adapts a dozen parameters per comment instead of thirty."""
     compiled = _store_statement().compile(dialect=dialect)
     sql = compiled.string
     fixed: dict[str, Any] = {"status": CommentStatus.PENDING, **_comment_defaults()}
