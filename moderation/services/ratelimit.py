@@ -114,8 +114,7 @@ class IntakeLimiter:
         self._lock = threading.Lock()
         self._limiter: SlidingWindowCounterRateLimiter | None = None
         self._parsed: dict[str, list[RateLimitItem]] = {}
-        self._script: Any = None  # the registered _ACQUIRE_IN_TURN (a redis-py Script)
-        self._release: Any = None  # the registered _RELEASE
+        self._scripts: dict[str, Any] = {}  # source -> its registered redis-py Script
 
     def _strategy(self) -> SlidingWindowCounterRateLimiter:
         with self._lock:
@@ -167,11 +166,7 @@ class IntakeLimiter:
             if not isinstance(storage, RedisStorage):
                 self._release_one_by_one(storage, checks, once)
                 return
-            with self._lock:
-                if self._release is None:
-                    self._release = storage.get_connection().register_script(_RELEASE.encode())
-                script = self._release
-            script(
+            self._registered(storage, _RELEASE)(
                 keys=[
                     storage.prefixed_key(f"once/{once}"),
                     *(self._window_keys(storage, check)[1] for check in checks),
@@ -250,10 +245,7 @@ class IntakeLimiter:
         storage = strategy.storage
         if not isinstance(storage, RedisStorage):
             return self._acquire_one_by_one(strategy, checks, once)
-        with self._lock:
-            if self._script is None:
-                self._script = storage.get_connection().register_script(_ACQUIRE_IN_TURN.encode())
-            script = self._script
+        script = self._registered(storage, _ACQUIRE_IN_TURN)
         window_keys = [storage.prefixed_key(f"once/{once or ''}")]
         window_args = [max(1, round(ONCE_SECONDS * 1000)) if once is not None else 0]
         for check in checks:
@@ -263,6 +255,17 @@ class IntakeLimiter:
         if position > 0:
             return checks[position - 1]
         return position == 0
+
+    def _registered(self, storage: RedisStorage, source: str) -> Any:
+        """``source`` registered with the store once (a redis-py Script: EVALSHA, loaded
+        again by itself if the server has forgotten it)."""
+        with self._lock:
+            script = self._scripts.get(source)
+            if script is None:
+                script = self._scripts[source] = storage.get_connection().register_script(
+                    source.encode()
+                )
+            return script
 
     @staticmethod
     def _acquire_one_by_one(

@@ -1,5 +1,5 @@
 """The pipeline's compiled rules are built once per configuration and process, and rebuilt
-when a file of the configuration changes."""
+when a file of the configuration changes; its warm-up loads what scoring would load lazily."""
 
 from __future__ import annotations
 
